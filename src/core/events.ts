@@ -1,0 +1,39 @@
+/**
+ * The typed event map: every event the store appends, one doc comment each. The event log is the one
+ * source for live progress, the (later) SSE stream, metrics and audit. `subject` is `task:ID` or `agent:NAME`.
+ */
+export interface EventMap {
+  /** A task was accepted (status pending or queued). */
+  'task.enqueued': { status: 'pending' | 'queued'; title: string; priority: string; capabilities: string[]; dependsOn: number[] };
+  /** A pending task became ready (dependencies completed or retry time reached). */
+  'task.queued': { reason?: string };
+  /** An attempt started on an agent; `attempt` is the fencing token. */
+  'task.started': { attempt: number; agent: string };
+  /** The attempt succeeded. */
+  'task.completed': { attempt: number; agent: string; durationMs: number };
+  /** The attempt failed; `next` says what happens: retry now (queued), later (pending, at runAt) or dead. */
+  'task.failed': { attempt: number; agent: string; code: string; error: string; next: 'queued' | 'pending' | 'dead'; runAt?: number };
+  /** The task entered the dead-letter queue. */
+  'task.dead': { code: string; reason: string };
+  /** The task was cancelled (by a user, or because a dependency ended dead/cancelled). */
+  'task.cancelled': { reason: string; attempt?: number };
+  /** A dead or cancelled task was sent back to the queue by a user. */
+  'task.requeued': { from: string; status: 'pending' | 'queued' };
+  /** A report from a stale attempt was refused. */
+  'task.stale_report': { attempt: number; current: number };
+  /** An agent was registered or its definition changed. */
+  'agent.registered': { capabilities: string[]; runtime: string; slots: number };
+  /** An agent's status changed. */
+  'agent.status': { from: string; to: string; reason?: string };
+  /** An agent was removed. */
+  'agent.removed': Record<string, never>;
+  /** An orphaned agent process from a previous orchestrator was found and killed. */
+  'process.orphan_killed': { pid: number; taskId: number; attempt: number };
+  /** An orchestrator node started or stopped on this store. */
+  'node.started': { pid: number; host: string };
+  /** A node found the previous one dead (crashed) when it started. */
+  'node.lost': { pid: number };
+  'node.stopped': { pid: number };
+}
+
+export type EventType = keyof EventMap;

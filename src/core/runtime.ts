@@ -1,0 +1,63 @@
+import type { Agent, Task, Usage } from './types.js';
+
+/**
+ * The AgentRuntime port: turns one attempt of a task into a running program and reports what it does.
+ * Every runtime (inline, command, worker, and the coding-agent presets built on command) reports the same
+ * normalised events, so the engine never knows which one it drives.
+ */
+
+export type RuntimeEvent =
+  /** The program is running; pid + pidStart identify its process group leader (absent in-process). */
+  | { type: 'started'; pid?: number; pidStart?: number | null }
+  | { type: 'log'; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'progress'; pct?: number; message?: string }
+  | { type: 'usage'; usage: Partial<Usage> }
+  | { type: 'result'; value: unknown }
+  | { type: 'heartbeat' };
+
+/** The `finished` event: how the attempt ended. */
+export interface RunOutcome {
+  ok: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  /** Error code when !ok: TASK_FAILED, TIMEOUT, CANCELLED, SPAWN_FAILED, WORKER_EXITED, ... */
+  code?: string;
+  error?: string;
+  result?: unknown;
+  /** Text output: the stdout tail when the program printed no JSON result. */
+  output?: string;
+  usage?: Partial<Usage>;
+}
+
+export interface RunRequest {
+  task: Task;
+  attempt: number;
+  agent: Agent;
+  /** Absolute working directory of the attempt. */
+  workdir: string;
+  /** Where the attempt's stdout/stderr go (null: the runtime keeps no log). */
+  logPath: string | null;
+  /** Effective run timeout in ms (0 = none). */
+  timeoutMs: number;
+  /** Extra environment: HIVE_TASK_ID, HIVE_ATTEMPT, HIVE_AGENT, ... */
+  env: Record<string, string>;
+  /** Aborted on cancel, lease loss or shutdown; `signal.reason` is a HiveError naming why. */
+  signal: AbortSignal;
+}
+
+export interface RuntimeHost {
+  /** The runtime's own health (a worker process exited, came back, ...). */
+  onAgentStatus(status: 'active' | 'error', reason?: string): void;
+}
+
+export interface AgentRuntime {
+  readonly kind: string;
+  /** Starts long-lived resources (a worker process). Resolves when the agent can take tasks. */
+  start(): Promise<void>;
+  /** Runs one attempt; resolves with its outcome (never rejects for a task-level failure). */
+  run(req: RunRequest, emit: (e: RuntimeEvent) => void): Promise<RunOutcome>;
+  /** Stops long-lived resources. Running attempts were aborted before this is called. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export type RuntimeFactory = (agent: Agent, host: RuntimeHost) => AgentRuntime;

@@ -1,0 +1,165 @@
+import type { Agent, AgentLimits, AgentStatus, Attempt, HiveEvent, Priority, RetryPolicy, RuntimeSpec, Task, TaskStatus, Usage } from './types.js';
+import type { SlotOffer } from './routing.js';
+
+/**
+ * The Store port: every method is one transaction in domain verbs, and every state change appends its
+ * event rows in that same transaction. Adapters: stores/sqlite (the default); stores/postgres later.
+ * The contract suite in test/contract/store.suite.ts runs unchanged against every adapter.
+ */
+
+export interface NewTask {
+  /** Client-side reference, so tasks submitted together can depend on each other (`dependsOn: ['ref']`). */
+  ref?: string;
+  title: string;
+  prompt: string;
+  type: string;
+  priority: Priority;
+  capabilities: string[];
+  /** Existing task ids, or refs of tasks in the same call. */
+  dependsOn: (number | string)[];
+  locks: string[];
+  retry: RetryPolicy;
+  timeoutMs: number;
+  scheduleTimeoutMs: number;
+  idempotencyKey?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface EnqueueResult {
+  task: Task;
+  /** false when the idempotency key matched an existing task (which is returned unchanged). */
+  created: boolean;
+}
+
+export interface Claim {
+  task: Task;
+  attempt: number;
+  agentId: number;
+  agentName: string;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  pidStart: number | null;
+  logPath: string | null;
+}
+
+export interface Completion {
+  result: unknown;
+  output: string | null;
+  usage: Usage;
+  exitCode: number | null;
+}
+
+export interface Failure {
+  /** Error code: TASK_FAILED, TIMEOUT, LEASE_EXPIRED, ... */
+  code: string;
+  message: string;
+  exitCode: number | null;
+  signal: string | null;
+  usage: Usage;
+  output: string | null;
+  /** When true the task is not retried (e.g. the input itself is bad). */
+  final?: boolean;
+}
+
+export type FailOutcome = 'queued' | 'pending' | 'dead';
+
+export interface RunningAttempt {
+  taskId: number;
+  attempt: number;
+  agent: string;
+  pid: number | null;
+  pidStart: number | null;
+  leaseUntil: number;
+}
+
+export interface TaskFilter {
+  status?: TaskStatus[];
+  agent?: string;
+  capability?: string;
+  /** Return tasks with id > afterId (cursor), ordered by id. */
+  afterId?: number;
+  limit?: number;
+  /** Newest first instead of oldest first. */
+  desc?: boolean;
+}
+
+export interface AgentSpec {
+  name: string;
+  role: string;
+  capabilities: string[];
+  runtime: RuntimeSpec;
+  slots: number;
+  env: Record<string, string>;
+  workdir: string | null;
+  limits: AgentLimits;
+}
+
+export interface StatusCounts {
+  tasks: Record<TaskStatus, number>;
+  agents: Record<AgentStatus, number>;
+  /** Queued tasks per capability set key ('' = none required). */
+  queueDepth: Record<string, number>;
+}
+
+export interface NodeInfo {
+  id: string;
+  pid: number;
+  pidStart: number | null;
+  host: string;
+}
+
+export interface Store {
+  /** Applies pending migrations. Idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // ---- tasks
+  enqueue(tasks: NewTask[], now: number): Promise<EnqueueResult[]>;
+  getTask(id: number): Promise<Task>;
+  listTasks(filter: TaskFilter): Promise<Task[]>;
+  listAttempts(taskId: number): Promise<Attempt[]>;
+  /** Assigns ready tasks to the offered free slots (capability routing, priority, FIFO, locks), starting one attempt each. */
+  claim(offers: SlotOffer[], now: number, leaseMs: number): Promise<Claim[]>;
+  recordProcess(taskId: number, attempt: number, info: ProcessInfo): Promise<void>;
+  /** Group-committed. Throws STALE_ATTEMPT when `attempt` no longer holds the task. */
+  complete(taskId: number, attempt: number, done: Completion, now: number): Promise<void>;
+  /** Group-committed. Retries with backoff while attempts remain, else dead. Throws STALE_ATTEMPT. */
+  fail(taskId: number, attempt: number, failure: Failure, now: number): Promise<FailOutcome>;
+  renewLeases(attempts: { taskId: number; attempt: number }[], leaseUntil: number): Promise<void>;
+  /** Fails running attempts whose lease expired (LEASE_EXPIRED); returns them. */
+  reapExpired(now: number): Promise<RunningAttempt[]>;
+  /** Pending tasks whose dependencies completed and whose retry time passed become queued. */
+  promoteReady(now: number): Promise<number>;
+  /** Queued tasks past their schedule timeout become dead (SCHEDULE_TIMEOUT). */
+  expireUnscheduled(now: number): Promise<number>;
+  /** Cancels a pending, queued or running task (and, transitively, its dependents). Returns the task as it was before. */
+  cancel(taskId: number, reason: string, now: number): Promise<Task>;
+  /** Sends a dead or cancelled task back to the queue with a fresh attempt budget. */
+  retry(taskId: number, now: number): Promise<Task>;
+  /** Requeues every dead task (optionally only those with a capability); returns their ids. */
+  requeueDead(now: number, filter?: { capability?: string; limit?: number }): Promise<number[]>;
+  runningAttempts(): Promise<RunningAttempt[]>;
+
+  // ---- agents
+  /** Creates or updates (by name) an agent definition. */
+  registerAgent(spec: AgentSpec, now: number): Promise<Agent>;
+  getAgent(nameOrId: string | number): Promise<Agent>;
+  listAgents(): Promise<Agent[]>;
+  /** Refuses (CONFLICT) while the agent has running attempts unless `force`. */
+  removeAgent(nameOrId: string | number, now: number, force?: boolean): Promise<Agent>;
+  setAgentStatus(name: string, status: AgentStatus, now: number, reason?: string): Promise<void>;
+
+  // ---- observation
+  readEvents(afterSeq: number, limit: number, filter?: { types?: string[]; subject?: string }): Promise<HiveEvent[]>;
+  lastEventSeq(): Promise<number>;
+  counts(): Promise<StatusCounts>;
+  /** True when another connection (another process) committed a change since the last call. */
+  changedElsewhere(): Promise<boolean>;
+
+  // ---- nodes (one orchestrator per SQLite data dir)
+  /** Registers this orchestrator; refuses with ALREADY_RUNNING while `isAlive(previous)` says the last one lives. */
+  acquireNode(node: NodeInfo, now: number, isAlive: (n: NodeInfo) => boolean): Promise<void>;
+  releaseNode(nodeId: string, now: number): Promise<void>;
+}

@@ -1,0 +1,96 @@
+import { capsFromKey, holdsAll, route, type Candidate, type SlotOffer } from '../../core/routing.js';
+import type { Claim } from '../../core/store.js';
+import type { Db } from './db.js';
+import { toTask, type TaskRow } from './rows.js';
+
+/** Extra candidates fetched per capability set beyond the free slots, for tasks skipped because a lock is taken. */
+const LOCK_SLACK = 16;
+/** Pages per capability set per claim when locks keep skipping candidates. */
+const MAX_ROUNDS = 8;
+
+/** Distinct capability-set keys among queued tasks: one index seek per key (a skip scan over tasks_ready). */
+export function queuedKeys(db: Db): string[] {
+  const rows = db
+    .q(`WITH RECURSIVE k(caps) AS (
+          SELECT (SELECT caps FROM tasks WHERE status = 'queued' ORDER BY caps LIMIT 1)
+          UNION ALL
+          SELECT (SELECT caps FROM tasks WHERE status = 'queued' AND caps > k.caps ORDER BY caps LIMIT 1) FROM k WHERE k.caps IS NOT NULL
+        ) SELECT caps FROM k WHERE caps IS NOT NULL`)
+    .all() as { caps: string }[];
+  return rows.map((r) => r.caps);
+}
+
+interface Page {
+  key: string;
+  caps: string[];
+  after: [number, number] | null;
+  full: boolean;
+}
+
+/**
+ * Claims ready tasks for the offered free slots, in one transaction (the caller's): reads at most
+ * (free slots + slack) candidates per capability set from tasks_ready in (priority, id) order, routes them
+ * (core/routing), and starts one attempt per assignment: status running, attempt+1 (the fencing token),
+ * a lease, the task's locks, and a `task.started` event.
+ */
+export function claim(db: Db, offers: SlotOffer[], now: number, leaseMs: number): Claim[] {
+  const pool = offers.filter((o) => o.free > 0).map((o) => ({ ...o }));
+  if (pool.length === 0) return [];
+  const pages: Page[] = queuedKeys(db).map((key) => ({ key, caps: capsFromKey(key), after: null, full: true }));
+  const held = new Set<string>();
+  const lockChecked = new Set<string>();
+  const claims: Claim[] = [];
+  const names = new Map(pool.map((o) => [o.agentId, o.name]));
+
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const candidates: (Candidate & { priority: number })[] = [];
+    for (const page of pages) {
+      if (!page.full) continue;
+      const free = pool.reduce((n, o) => (holdsAll(o.capabilities, page.caps) ? n + o.free : n), 0);
+      if (free === 0) {
+        page.full = false;
+        continue;
+      }
+      const limit = free + LOCK_SLACK;
+      const rows = (page.after
+        ? db.q(`SELECT id, priority, locks FROM tasks WHERE status = 'queued' AND caps = ? AND (priority, id) > (?, ?) ORDER BY priority, id LIMIT ?`).all(page.key, page.after[0], page.after[1], limit)
+        : db.q(`SELECT id, priority, locks FROM tasks WHERE status = 'queued' AND caps = ? ORDER BY priority, id LIMIT ?`).all(page.key, limit)) as { id: number; priority: number; locks: string | null }[];
+      page.full = rows.length === limit;
+      const last = rows.at(-1);
+      if (last) page.after = [last.priority, last.id];
+      for (const r of rows) {
+        const locks = r.locks ? (JSON.parse(r.locks) as string[]) : [];
+        for (const l of locks) {
+          if (lockChecked.has(l)) continue;
+          lockChecked.add(l);
+          if (db.q('SELECT 1 FROM locks WHERE name = ?').get(l)) held.add(l);
+        }
+        candidates.push({ id: r.id, priority: r.priority, capabilities: page.caps, locks });
+      }
+    }
+    if (candidates.length === 0) break;
+    candidates.sort((a, b) => a.priority - b.priority || a.id - b.id);
+    const assignments = route(candidates, pool, held);
+    const locksOf = new Map(candidates.map((c) => [c.id, c.locks]));
+    for (const a of assignments) {
+      const name = names.get(a.agentId)!;
+      const row = db
+        .q(`UPDATE tasks SET status = 'running', attempts = attempts + 1, agent = ?, agent_id = ?, lease_until = ?, started_at = ?, updated_at = ?,
+              reason = NULL, deadline = NULL, pid = NULL, pid_start = NULL, log_path = NULL
+            WHERE id = ? AND status = 'queued' RETURNING *`)
+        .get(name, a.agentId, now + leaseMs, now, now, a.taskId) as TaskRow | undefined;
+      if (!row) continue;
+      const offer = pool.find((o) => o.agentId === a.agentId)!;
+      offer.free--;
+      for (const l of locksOf.get(a.taskId) ?? []) {
+        db.q('INSERT INTO locks (name, task_id, attempt) VALUES (?, ?, ?)').run(l, row.id, row.attempts);
+        held.add(l);
+      }
+      db.event(now, 'task.started', `task:${row.id}`, { attempt: row.attempts, agent: name });
+      claims.push({ task: toTask(row), attempt: row.attempts, agentId: a.agentId, agentName: name });
+    }
+    // Another page is needed only when slots remain and some capability set had more candidates than it read.
+    if (!pool.some((o) => o.free > 0) || !pages.some((p) => p.full)) break;
+  }
+  return claims;
+}

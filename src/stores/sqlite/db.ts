@@ -1,0 +1,54 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { HiveError } from '../../core/errors.js';
+
+type Statement = Database.Statement;
+
+/**
+ * One SQLite connection: WAL, synchronous FULL (or NORMAL), a busy timeout so the CLI and `hive up` can
+ * share the file, a cache of prepared statements keyed by their SQL, and IMMEDIATE write transactions.
+ */
+export class Db {
+  readonly raw: Database.Database;
+  private readonly stmts = new Map<string, Statement>();
+
+  constructor(path: string, durability: 'full' | 'normal') {
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.raw = new Database(path);
+      this.raw.pragma('journal_mode = WAL');
+      this.raw.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.raw.pragma('busy_timeout = 10000');
+      this.raw.pragma('foreign_keys = OFF');
+      this.raw.pragma('cache_size = -65536');
+    } catch (err) {
+      throw new HiveError('STORE_UNAVAILABLE', `cannot open SQLite store at ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** The prepared statement for `sql`, prepared once. */
+  q(sql: string): Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.raw.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction (the write lock is taken up front, so no upgrade deadlocks). */
+  tx<T>(fn: () => T): T {
+    return this.raw.transaction(fn).immediate();
+  }
+
+  /** Appends one event row; call only inside a transaction that makes the change it records. */
+  event(now: number, type: string, subject: string, data: object): void {
+    this.q('INSERT INTO events (time, type, subject, data) VALUES (?, ?, ?, ?)').run(now, type, subject, JSON.stringify(data));
+  }
+
+  close(): void {
+    this.stmts.clear();
+    if (this.raw.open) this.raw.close();
+  }
+}

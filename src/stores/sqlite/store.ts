@@ -1,0 +1,345 @@
+import { HiveError } from '../../core/errors.js';
+import type { SlotOffer } from '../../core/routing.js';
+import type {
+  AgentSpec,
+  Claim,
+  Completion,
+  EnqueueResult,
+  Failure,
+  FailOutcome,
+  NewTask,
+  NodeInfo,
+  ProcessInfo,
+  RunningAttempt,
+  StatusCounts,
+  Store,
+  TaskFilter,
+} from '../../core/store.js';
+import { AGENT_STATUSES, TASK_STATUSES, type Agent, type AgentStatus, type Attempt, type HiveEvent, type Task } from '../../core/types.js';
+import { AgentWrites } from './agents.js';
+import { claim, queuedKeys } from './claim.js';
+import { Db } from './db.js';
+import { migrate } from './migrate.js';
+import { toAttempt, toEvent, toTask, type AttemptRow, type TaskRow } from './rows.js';
+import { TaskWrites } from './tasks.js';
+
+interface QueuedOp {
+  apply: () => unknown;
+  resolve: (v: any) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface SqliteStoreOptions {
+  durability?: 'full' | 'normal';
+  /** Randomness for backoff jitter (tests pass a fixed one). */
+  random?: () => number;
+}
+
+/**
+ * The Store port on one SQLite file (better-sqlite3; WAL; synchronous FULL by default).
+ *
+ * Group commit: attempt reports (complete, fail, recordProcess, renewLeases) are queued and written together
+ * in one transaction on the next turn of the event loop, or inside the next claim's transaction, whichever
+ * comes first; each caller's promise settles after that commit. A stale report is refused on its own
+ * without failing the others.
+ */
+export class SqliteStore implements Store {
+  readonly db: Db;
+  private readonly tasks: TaskWrites;
+  private readonly agents: AgentWrites;
+  private queue: QueuedOp[] = [];
+  private flushScheduled = false;
+  private dataVersion = -1;
+  private closed = false;
+
+  constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
+    this.db = new Db(path, opts.durability ?? 'full');
+    this.tasks = new TaskWrites(this.db, opts.random ?? Math.random);
+    this.agents = new AgentWrites(this.db);
+  }
+
+  async migrate(): Promise<void> {
+    migrate(this.db);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  /**
+   * One write transaction: queued reports first, then `fn`, then agent counters. When reports ride along,
+   * `fn` runs in a savepoint, so its own refusal (a HiveError) does not undo them.
+   */
+  private write<T>(now: number, fn: () => T): T {
+    if (this.closed) throw new HiveError('STORE_UNAVAILABLE', 'the store is closed');
+    const settled: [QueuedOp, boolean, unknown][] = [];
+    const ops = this.queue;
+    this.queue = [];
+    let out: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      out = this.db.tx(() => {
+        this.tasks.begin();
+        for (const op of ops) {
+          try {
+            settled.push([op, true, op.apply()]);
+          } catch (err) {
+            if (!(err instanceof HiveError)) throw err;
+            settled.push([op, false, err]);
+          }
+        }
+        let r: typeof out;
+        if (ops.length === 0) r = { ok: true, value: fn() };
+        else {
+          try {
+            r = { ok: true, value: this.db.raw.transaction(fn)() };
+          } catch (error) {
+            if (!(error instanceof HiveError)) throw error;
+            r = { ok: false, error };
+          }
+        }
+        this.tasks.end(now);
+        return r;
+      });
+    } catch (err) {
+      for (const op of ops) op.reject(err);
+      throw err;
+    }
+    for (const [op, ok, v] of settled) (ok ? op.resolve : op.reject)(v);
+    if (!out.ok) throw out.error;
+    return out.value;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.queue.length === 0 || this.closed) return;
+    try {
+      this.write(Date.now(), () => undefined);
+    } catch {
+      // every queued op was rejected with the error
+    }
+  }
+
+  private defer<T>(apply: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.closed) return reject(new HiveError('STORE_UNAVAILABLE', 'the store is closed'));
+      this.queue.push({ apply, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ tasks
+
+  async enqueue(tasks: NewTask[], now: number): Promise<EnqueueResult[]> {
+    return this.write(now, () => this.tasks.enqueue(tasks, now));
+  }
+
+  async getTask(id: number): Promise<Task> {
+    return toTask(this.tasks.getRow(id));
+  }
+
+  async listTasks(f: TaskFilter): Promise<Task[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.status?.length) {
+      where.push(`status IN (${f.status.map(() => '?').join(', ')})`);
+      args.push(...f.status);
+    }
+    if (f.agent) {
+      where.push('agent = ?');
+      args.push(f.agent);
+    }
+    if (f.capability) {
+      where.push(`(',' || caps || ',') LIKE ?`);
+      args.push(`%,${f.capability.replace(/[%_]/g, '')},%`);
+    }
+    if (f.afterId !== undefined) {
+      where.push(f.desc ? 'id < ?' : 'id > ?');
+      args.push(f.afterId);
+    }
+    const limit = Math.min(Math.max(f.limit ?? 100, 1), 10_000);
+    const sql = `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${f.desc ? 'DESC' : 'ASC'} LIMIT ${limit}`;
+    return (this.db.q(sql).all(...args) as TaskRow[]).map(toTask);
+  }
+
+  async listAttempts(taskId: number): Promise<Attempt[]> {
+    const t = this.tasks.getRow(taskId);
+    const done = (this.db.q('SELECT * FROM attempts WHERE task_id = ? ORDER BY attempt').all(taskId) as AttemptRow[]).map(toAttempt);
+    if (t.status === 'running') {
+      done.push(toAttempt({
+        task_id: t.id, attempt: t.attempts, agent: t.agent ?? '', status: 'running', started_at: t.started_at ?? t.updated_at, finished_at: null,
+        exit_code: null, signal: null, error_code: null, error: null, pid: t.pid, pid_start: t.pid_start, log_path: t.log_path, input_tokens: 0, output_tokens: 0, cost_usd: 0,
+      }));
+    }
+    return done;
+  }
+
+  async claim(offers: SlotOffer[], now: number, leaseMs: number): Promise<Claim[]> {
+    return this.write(now, () => claim(this.db, offers, now, leaseMs));
+  }
+
+  recordProcess(taskId: number, attempt: number, info: ProcessInfo): Promise<void> {
+    return this.defer(() => this.tasks.recordProcess(taskId, attempt, info.pid, info.pidStart, info.logPath));
+  }
+
+  complete(taskId: number, attempt: number, done: Completion, now: number): Promise<void> {
+    return this.defer(() => this.tasks.complete(taskId, attempt, done, now));
+  }
+
+  fail(taskId: number, attempt: number, failure: Failure, now: number): Promise<FailOutcome> {
+    return this.defer(() => this.tasks.fail(taskId, attempt, failure, now));
+  }
+
+  renewLeases(attempts: { taskId: number; attempt: number }[], leaseUntil: number): Promise<void> {
+    return this.defer(() => {
+      for (const a of attempts) this.tasks.renewLease(a.taskId, a.attempt, leaseUntil);
+    });
+  }
+
+  async reapExpired(now: number): Promise<RunningAttempt[]> {
+    return this.write(now, () => this.tasks.reapExpired(now));
+  }
+
+  async promoteReady(now: number): Promise<number> {
+    return this.write(now, () => this.tasks.promoteReady(now));
+  }
+
+  async expireUnscheduled(now: number): Promise<number> {
+    return this.write(now, () => this.tasks.expireUnscheduled(now));
+  }
+
+  async cancel(taskId: number, reason: string, now: number): Promise<Task> {
+    return this.write(now, () => this.tasks.cancel(taskId, reason, now));
+  }
+
+  async retry(taskId: number, now: number): Promise<Task> {
+    return this.write(now, () => this.tasks.retry(taskId, now));
+  }
+
+  async requeueDead(now: number, filter: { capability?: string; limit?: number } = {}): Promise<number[]> {
+    return this.write(now, () => this.tasks.requeueDead(now, filter.capability, filter.limit ?? 10_000));
+  }
+
+  async runningAttempts(): Promise<RunningAttempt[]> {
+    const rows = this.db.q(`SELECT id, attempts, agent, pid, pid_start, lease_until FROM tasks WHERE status = 'running' ORDER BY id`).all() as {
+      id: number; attempts: number; agent: string; pid: number | null; pid_start: number | null; lease_until: number;
+    }[];
+    return rows.map((r) => ({ taskId: r.id, attempt: r.attempts, agent: r.agent, pid: r.pid, pidStart: r.pid_start, leaseUntil: r.lease_until }));
+  }
+
+  // ------------------------------------------------------------------ agents
+
+  async registerAgent(spec: AgentSpec, now: number): Promise<Agent> {
+    return this.write(now, () => {
+      const a = this.agents.register(spec, now);
+      this.tasks.refreshUnroutable(queuedKeys(this.db));
+      return a;
+    });
+  }
+
+  async getAgent(nameOrId: string | number): Promise<Agent> {
+    return this.agents.get(nameOrId);
+  }
+
+  async listAgents(): Promise<Agent[]> {
+    return this.agents.list();
+  }
+
+  async removeAgent(nameOrId: string | number, now: number, force = false): Promise<Agent> {
+    return this.write(now, () => {
+      const before = this.agents.get(nameOrId);
+      const running = this.agents.runningOf(before.id);
+      if (running.length && !force) {
+        throw new HiveError('CONFLICT', `agent ${before.name} is running ${running.length} task(s) (${running.map((r) => r.id).join(', ')}); wait for them, cancel them, or force the removal`, {
+          details: { agent: before.name, running: running.map((r) => r.id) },
+        });
+      }
+      for (const r of running) {
+        this.tasks.fail(r.id, r.attempts, { code: 'AGENT_REMOVED', message: `agent ${before.name} was removed`, exitCode: null, signal: null, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, output: null }, now);
+      }
+      this.agents.remove(this.agents.row(before.id), now);
+      this.tasks.refreshUnroutable(queuedKeys(this.db));
+      return before;
+    });
+  }
+
+  async setAgentStatus(name: string, status: AgentStatus, now: number, reason?: string): Promise<void> {
+    this.write(now, () => this.agents.setStatus(name, status, now, reason));
+  }
+
+  // ------------------------------------------------------------------ observation
+
+  async readEvents(afterSeq: number, limit: number, filter: { types?: string[]; subject?: string } = {}): Promise<HiveEvent[]> {
+    const where = ['seq > ?'];
+    const args: unknown[] = [afterSeq];
+    if (filter.types?.length) {
+      where.push(`type IN (${filter.types.map(() => '?').join(', ')})`);
+      args.push(...filter.types);
+    }
+    if (filter.subject) {
+      where.push('subject = ?');
+      args.push(filter.subject);
+    }
+    args.push(Math.min(Math.max(limit, 1), 10_000));
+    const rows = this.db.q(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Parameters<typeof toEvent>[0][];
+    return rows.map(toEvent);
+  }
+
+  async lastEventSeq(): Promise<number> {
+    return (this.db.q('SELECT COALESCE(MAX(seq), 0) AS s FROM events').get() as { s: number }).s;
+  }
+
+  async counts(): Promise<StatusCounts> {
+    const tasks = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as StatusCounts['tasks'];
+    for (const r of this.db.q('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all() as { status: Task['status']; n: number }[]) tasks[r.status] = r.n;
+    const agents = Object.fromEntries(AGENT_STATUSES.map((s) => [s, 0])) as StatusCounts['agents'];
+    for (const a of this.agents.list()) agents[a.status]++;
+    const queueDepth: Record<string, number> = {};
+    for (const r of this.db.q(`SELECT caps, COUNT(*) AS n FROM tasks WHERE status = 'queued' GROUP BY caps`).all() as { caps: string; n: number }[]) queueDepth[r.caps] = r.n;
+    return { tasks, agents, queueDepth };
+  }
+
+  async changedElsewhere(): Promise<boolean> {
+    const v = this.db.raw.pragma('data_version', { simple: true }) as number;
+    const changed = this.dataVersion !== -1 && v !== this.dataVersion;
+    this.dataVersion = v;
+    return changed;
+  }
+
+  // ------------------------------------------------------------------ nodes
+
+  async acquireNode(node: NodeInfo, now: number, isAlive: (n: NodeInfo) => boolean): Promise<void> {
+    this.write(now, () => {
+      const rows = this.db.q('SELECT id, pid, pid_start, host FROM nodes WHERE stopped_at IS NULL').all() as { id: string; pid: number; pid_start: number | null; host: string }[];
+      for (const r of rows) {
+        const prev: NodeInfo = { id: r.id, pid: r.pid, pidStart: r.pid_start, host: r.host };
+        if (r.id !== node.id && isAlive(prev)) {
+          throw new HiveError('ALREADY_RUNNING', `another orchestrator (pid ${r.pid} on ${r.host}) is running on this data directory; stop it first or use another --data`, { details: { pid: r.pid, host: r.host } });
+        }
+        this.db.q('UPDATE nodes SET stopped_at = ? WHERE id = ?').run(now, r.id);
+        this.db.event(now, 'node.lost', `node:${r.id}`, { pid: r.pid });
+      }
+      this.db.q('INSERT OR REPLACE INTO nodes (id, pid, pid_start, host, started_at, stopped_at) VALUES (?, ?, ?, ?, ?, NULL)').run(node.id, node.pid, node.pidStart, node.host, now);
+      this.db.event(now, 'node.started', `node:${node.id}`, { pid: node.pid, host: node.host });
+    });
+  }
+
+  async releaseNode(nodeId: string, now: number): Promise<void> {
+    this.write(now, () => {
+      const r = this.db.q('UPDATE nodes SET stopped_at = ? WHERE id = ? AND stopped_at IS NULL RETURNING pid').get(now, nodeId) as { pid: number } | undefined;
+      if (r) this.db.event(now, 'node.stopped', `node:${nodeId}`, { pid: r.pid });
+    });
+  }
+}
+
+/** Opens (and migrates) the store in a data directory: `<dataDir>/hive.db`. */
+export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  const store = new SqliteStore(path, opts);
+  await store.migrate();
+  return store;
+}

@@ -1,0 +1,396 @@
+import { HiveError } from '../../core/errors.js';
+import { findCycle, topoOrder } from '../../core/dag.js';
+import { backoffDelay } from '../../core/retry.js';
+import { capsFromKey, capsKey, holdsAll, unroutableReason } from '../../core/routing.js';
+import type { Completion, EnqueueResult, Failure, FailOutcome, NewTask, RunningAttempt } from '../../core/store.js';
+import { PRIORITY_RANK, type Task, type Usage } from '../../core/types.js';
+import { formatDuration } from '../../core/duration.js';
+import type { Db } from './db.js';
+import { toTask, type TaskRow } from './rows.js';
+
+/** Per-agent counters gathered during one transaction and written once at its end. */
+interface Tally {
+  done: number;
+  failed: number;
+  /** Failures since the last success in this transaction; `reset` when a success happened. */
+  recent: number;
+  reset: boolean;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+const subject = (id: number): string => `task:${id}`;
+
+/**
+ * Task state changes on SQLite. Every public method runs inside a transaction opened by SqliteStore and
+ * appends its events there. Methods that find a stale attempt write only the `task.stale_report` event,
+ * then throw, so the group commit can refuse that one report and keep the others.
+ */
+export class TaskWrites {
+  private tallies = new Map<number, Tally>();
+  private agentCaps: ReadonlySet<string>[] | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly random: () => number,
+  ) {}
+
+  /** Called at the start of every write transaction. */
+  begin(): void {
+    this.agentCaps = null;
+    this.tallies.clear();
+  }
+
+  /** Called at the end of every write transaction: agent counters, once per agent. */
+  end(now: number): void {
+    if (this.tallies.size === 0) return;
+    const st = this.db.q(`UPDATE agents SET done = done + ?, failed = failed + ?,
+      recent_failures = CASE WHEN ? THEN ? ELSE recent_failures + ? END,
+      input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost_usd = cost_usd + ?, updated_at = ? WHERE id = ?`);
+    for (const [id, t] of this.tallies) st.run(t.done, t.failed, t.reset ? 1 : 0, t.recent, t.recent, t.inputTokens, t.outputTokens, t.costUsd, now, id);
+    this.tallies.clear();
+  }
+
+  private tally(agentId: number | null, ok: boolean, usage: Usage): void {
+    if (agentId === null) return;
+    let t = this.tallies.get(agentId);
+    if (!t) this.tallies.set(agentId, (t = { done: 0, failed: 0, recent: 0, reset: false, inputTokens: 0, outputTokens: 0, costUsd: 0 }));
+    if (ok) {
+      t.done++;
+      t.recent = 0;
+      t.reset = true;
+    } else {
+      t.failed++;
+      t.recent++;
+    }
+    t.inputTokens += usage.inputTokens;
+    t.outputTokens += usage.outputTokens;
+    t.costUsd += usage.costUsd;
+  }
+
+  /** Whether some registered agent holds every capability of the key. */
+  served(key: string): boolean {
+    if (!this.agentCaps) {
+      const rows = this.db.q('SELECT caps FROM agents').all() as { caps: string }[];
+      this.agentCaps = rows.map((r) => new Set(capsFromKey(r.caps)));
+    }
+    const caps = capsFromKey(key);
+    return this.agentCaps.some((a) => holdsAll(a, caps));
+  }
+
+  private queuedReason(key: string): string | null {
+    return this.served(key) ? null : unroutableReason(capsFromKey(key));
+  }
+
+  getRow(id: number): TaskRow {
+    const r = this.db.q('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    if (!r) throw new HiveError('TASK_NOT_FOUND', `no task with id ${id}`, { details: { taskId: id } });
+    return r;
+  }
+
+  // ---------------------------------------------------------------- enqueue
+
+  enqueue(tasks: NewTask[], now: number): EnqueueResult[] {
+    const names = tasks.map((t, i) => t.ref ?? `#${i}`);
+    const byRef = new Map<string, number>();
+    tasks.forEach((t, i) => {
+      if (t.ref === undefined) return;
+      if (byRef.has(t.ref)) throw new HiveError('VALIDATION_FAILED', `ref ${JSON.stringify(t.ref)} is used by two tasks`, { details: { issues: [{ path: `tasks.${i}.ref`, message: 'duplicate ref' }] } });
+      byRef.set(t.ref, i);
+    });
+    const refDeps = (i: number): number[] =>
+      tasks[i].dependsOn.filter((d): d is string => typeof d === 'string').map((d) => {
+        const j = byRef.get(d);
+        if (j === undefined) throw new HiveError('DEPENDENCY_NOT_FOUND', `task ${JSON.stringify(tasks[i].title)} depends on ${JSON.stringify(d)}, which is neither a task id nor the ref of a task in this request`, { details: { index: i, dependency: d } });
+        return j;
+      });
+    const edges = tasks.map((_, i) => refDeps(i));
+    const cycle = findCycle(names, (n) => edges[names.indexOf(n)].map((j) => names[j]));
+    if (cycle) throw new HiveError('DEPENDENCY_CYCLE', `dependency cycle: ${cycle.join(' -> ')}`, { details: { cycle } });
+    const order = topoOrder(names, (n) => edges[names.indexOf(n)].map((j) => names[j])).map((n) => names.indexOf(n));
+
+    const out: EnqueueResult[] = new Array(tasks.length);
+    const ids: number[] = new Array(tasks.length);
+    const byKey = new Map<string, number>();
+    for (const i of order) {
+      const t = tasks[i];
+      if (t.idempotencyKey) {
+        const seen = byKey.get(t.idempotencyKey);
+        const existing = seen !== undefined ? ids[seen] : (this.db.q('SELECT id FROM tasks WHERE idem_key = ?').get(t.idempotencyKey) as { id: number } | undefined)?.id;
+        if (existing !== undefined) {
+          ids[i] = existing;
+          out[i] = { task: toTask(this.getRow(existing)), created: false };
+          continue;
+        }
+        byKey.set(t.idempotencyKey, i);
+      }
+      const deps = [...new Set(t.dependsOn.map((d) => (typeof d === 'number' ? d : ids[byRef.get(d)!])))];
+      ids[i] = this.insert(t, deps, now);
+      out[i] = { task: toTask(this.getRow(ids[i])), created: true };
+    }
+    return out;
+  }
+
+  private insert(t: NewTask, deps: number[], now: number): number {
+    let open = 0;
+    let failedDep: { id: number; status: string } | null = null;
+    for (const d of deps) {
+      const r = this.db.q('SELECT status FROM tasks WHERE id = ?').get(d) as { status: string } | undefined;
+      if (!r) throw new HiveError('DEPENDENCY_NOT_FOUND', `task ${JSON.stringify(t.title)} depends on task ${d}, which does not exist`, { details: { dependency: d } });
+      if (r.status !== 'completed') open++;
+      if ((r.status === 'dead' || r.status === 'cancelled') && !failedDep) failedDep = { id: d, status: r.status };
+    }
+    const key = capsKey(t.capabilities);
+    let status: Task['status'] = open > 0 ? 'pending' : 'queued';
+    let reason = open > 0 ? `waiting for ${open} ${open === 1 ? 'dependency' : 'dependencies'}` : this.queuedReason(key);
+    if (failedDep) {
+      status = 'cancelled';
+      reason = `DEPENDENCY_FAILED: dependency ${failedDep.id} is ${failedDep.status}`;
+    }
+    const deadline = status === 'queued' && t.scheduleTimeoutMs > 0 ? now + t.scheduleTimeoutMs : null;
+    const row = this.db
+      .q(`INSERT INTO tasks (title, prompt, type, priority, caps, locks, deps, deps_pending, status, max_attempts, backoff_ms, backoff_cap_ms,
+            timeout_ms, schedule_timeout_ms, deadline, run_at, idem_key, reason, error, metadata, created_at, updated_at, finished_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+      .get(
+        t.title, t.prompt, t.type, PRIORITY_RANK[t.priority], key,
+        t.locks.length ? JSON.stringify(t.locks) : null,
+        deps.length ? JSON.stringify(deps) : null,
+        open, status, t.retry.maxAttempts, t.retry.backoffMs, t.retry.backoffCapMs,
+        t.timeoutMs, t.scheduleTimeoutMs, deadline, now, t.idempotencyKey ?? null, reason,
+        status === 'cancelled' ? reason : null,
+        t.metadata && Object.keys(t.metadata).length ? JSON.stringify(t.metadata) : null,
+        now, now, status === 'cancelled' ? now : null,
+      ) as { id: number };
+    const id = row.id;
+    if (deps.length) {
+      const st = this.db.q('INSERT OR IGNORE INTO task_deps (dep_id, task_id) VALUES (?, ?)');
+      for (const d of deps) st.run(d, id);
+    }
+    this.db.event(now, 'task.enqueued', subject(id), { status: status === 'cancelled' ? 'pending' : status, title: t.title, priority: t.priority, capabilities: t.capabilities, dependsOn: deps });
+    if (status === 'cancelled') this.db.event(now, 'task.cancelled', subject(id), { reason: reason! });
+    return id;
+  }
+
+  // ---------------------------------------------------------------- attempt reports
+
+  private stale(taskId: number, attempt: number, now: number): never {
+    const r = this.db.q('SELECT attempts, status FROM tasks WHERE id = ?').get(taskId) as { attempts: number; status: string } | undefined;
+    if (!r) throw new HiveError('TASK_NOT_FOUND', `no task with id ${taskId}`, { details: { taskId } });
+    this.db.event(now, 'task.stale_report', subject(taskId), { attempt, current: r.attempts });
+    throw new HiveError('STALE_ATTEMPT', `attempt ${attempt} of task ${taskId} no longer holds it (task is ${r.status}, current attempt ${r.attempts})`, {
+      details: { taskId, attempt, current: r.attempts, status: r.status },
+    });
+  }
+
+  recordProcess(taskId: number, attempt: number, pid: number, pidStart: number | null, logPath: string | null): void {
+    this.db.q(`UPDATE tasks SET pid = ?, pid_start = ?, log_path = ? WHERE id = ? AND attempts = ? AND status = 'running'`).run(pid, pidStart, logPath, taskId, attempt);
+  }
+
+  renewLease(taskId: number, attempt: number, until: number): void {
+    this.db.q(`UPDATE tasks SET lease_until = ? WHERE id = ? AND attempts = ? AND status = 'running'`).run(until, taskId, attempt);
+  }
+
+  private insertAttempt(taskId: number, attempt: number, r: { agent: string | null; started_at: number | null; pid: number | null; log_path: string | null }, status: string, now: number, f: { exitCode: number | null; signal?: string | null; code?: string | null; message?: string | null; usage: Usage }): void {
+    this.db
+      .q(`INSERT OR REPLACE INTO attempts (task_id, attempt, agent, status, started_at, finished_at, exit_code, signal, error_code, error, pid, log_path, input_tokens, output_tokens, cost_usd)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(taskId, attempt, r.agent ?? '', status, r.started_at ?? now, now, f.exitCode, f.signal ?? null, f.code ?? null, f.message ?? null, r.pid, r.log_path, f.usage.inputTokens, f.usage.outputTokens, f.usage.costUsd);
+  }
+
+  complete(taskId: number, attempt: number, done: Completion, now: number): void {
+    const r = this.db
+      .q(`UPDATE tasks SET status = 'completed', result = ?, output = ?, finished_at = ?, updated_at = ?, lease_until = NULL, reason = NULL,
+            input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost_usd = cost_usd + ?
+          WHERE id = ? AND status = 'running' AND attempts = ? RETURNING agent, agent_id, started_at, locks, pid, log_path`)
+      .get(done.result === undefined ? null : JSON.stringify(done.result), done.output, now, now, done.usage.inputTokens, done.usage.outputTokens, done.usage.costUsd, taskId, attempt) as
+      | { agent: string; agent_id: number; started_at: number; locks: string | null; pid: number | null; log_path: string | null }
+      | undefined;
+    if (!r) this.stale(taskId, attempt, now);
+    this.insertAttempt(taskId, attempt, r, 'completed', now, { exitCode: done.exitCode, usage: done.usage });
+    if (r.locks) this.db.q('DELETE FROM locks WHERE task_id = ?').run(taskId);
+    this.db.event(now, 'task.completed', subject(taskId), { attempt, agent: r.agent, durationMs: now - r.started_at });
+    this.tally(r.agent_id, true, done.usage);
+    this.releaseDependents(taskId, now);
+  }
+
+  fail(taskId: number, attempt: number, f: Failure, now: number): FailOutcome {
+    const r = this.db.q('SELECT * FROM tasks WHERE id = ?').get(taskId) as TaskRow | undefined;
+    if (!r || r.status !== 'running' || r.attempts !== attempt) this.stale(taskId, attempt, now);
+    const used = r.attempts - r.attempt_base;
+    let next: FailOutcome = 'dead';
+    let delay = 0;
+    if (!f.final && used < r.max_attempts) {
+      delay = backoffDelay({ maxAttempts: r.max_attempts, backoffMs: r.backoff_ms, backoffCapMs: r.backoff_cap_ms }, used, this.random);
+      next = delay > 0 ? 'pending' : 'queued';
+    }
+    const error = `${f.code}: ${f.message}`;
+    const reason =
+      next === 'dead'
+        ? `${error} (after ${used} ${used === 1 ? 'attempt' : 'attempts'})`
+        : next === 'pending'
+          ? `retry ${used + 1}/${r.max_attempts} in ${formatDuration(delay)}`
+          : this.queuedReason(r.caps);
+    this.db
+      .q(`UPDATE tasks SET status = ?, error = ?, reason = ?, output = COALESCE(?, output), lease_until = NULL, run_at = ?, deadline = ?, finished_at = ?, updated_at = ?,
+            input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost_usd = cost_usd + ? WHERE id = ?`)
+      .run(next, error, reason, f.output, now + delay, next === 'queued' && r.schedule_timeout_ms > 0 ? now + r.schedule_timeout_ms : null, next === 'dead' ? now : null, now,
+        f.usage.inputTokens, f.usage.outputTokens, f.usage.costUsd, taskId);
+    this.insertAttempt(taskId, attempt, r, 'failed', now, { exitCode: f.exitCode, signal: f.signal, code: f.code, message: f.message, usage: f.usage });
+    if (r.locks) this.db.q('DELETE FROM locks WHERE task_id = ?').run(taskId);
+    this.db.event(now, 'task.failed', subject(taskId), { attempt, agent: r.agent, code: f.code, error: f.message, next, ...(next === 'pending' ? { runAt: now + delay } : {}) });
+    this.tally(r.agent_id, false, f.usage);
+    if (next === 'dead') {
+      this.db.event(now, 'task.dead', subject(taskId), { code: f.code, reason });
+      this.cancelDependents(taskId, 'dead', now);
+    }
+    return next;
+  }
+
+  // ---------------------------------------------------------------- dependencies
+
+  private releaseDependents(taskId: number, now: number): void {
+    const deps = this.db.q('SELECT task_id FROM task_deps WHERE dep_id = ?').all(taskId) as { task_id: number }[];
+    for (const { task_id } of deps) {
+      const r = this.db.q('UPDATE tasks SET deps_pending = deps_pending - 1, updated_at = ? WHERE id = ? RETURNING status, deps_pending, run_at, caps, schedule_timeout_ms').get(now, task_id) as
+        | { status: string; deps_pending: number; run_at: number; caps: string; schedule_timeout_ms: number }
+        | undefined;
+      if (!r || r.status !== 'pending') continue;
+      if (r.deps_pending === 0 && r.run_at <= now) this.makeQueued(task_id, r.caps, r.schedule_timeout_ms, now, 'dependencies completed');
+      else if (r.deps_pending > 0) this.db.q('UPDATE tasks SET reason = ? WHERE id = ?').run(`waiting for ${r.deps_pending} ${r.deps_pending === 1 ? 'dependency' : 'dependencies'}`, task_id);
+    }
+  }
+
+  private makeQueued(id: number, caps: string, scheduleTimeoutMs: number, now: number, why: string): void {
+    this.db
+      .q(`UPDATE tasks SET status = 'queued', reason = ?, deadline = ?, updated_at = ? WHERE id = ? AND status = 'pending'`)
+      .run(this.queuedReason(caps), scheduleTimeoutMs > 0 ? now + scheduleTimeoutMs : null, now, id);
+    this.db.event(now, 'task.queued', subject(id), { reason: why });
+  }
+
+  /** Cancels, transitively, every pending dependent of a task that ended dead or cancelled. */
+  private cancelDependents(rootId: number, how: 'dead' | 'cancelled', now: number): void {
+    const stack: [number, string][] = [[rootId, how]];
+    while (stack.length) {
+      const [id, status] = stack.pop()!;
+      const reason = `DEPENDENCY_FAILED: dependency ${id} is ${status}`;
+      for (const { task_id } of this.db.q('SELECT task_id FROM task_deps WHERE dep_id = ?').all(id) as { task_id: number }[]) {
+        const hit = this.db
+          .q(`UPDATE tasks SET status = 'cancelled', reason = ?, error = ?, deadline = NULL, finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('pending', 'queued') RETURNING id`)
+          .get(reason, reason, now, now, task_id);
+        if (!hit) continue;
+        this.db.event(now, 'task.cancelled', subject(task_id), { reason });
+        stack.push([task_id, 'cancelled']);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- user actions and timers
+
+  cancel(taskId: number, reason: string, now: number): Task {
+    const r = this.getRow(taskId);
+    if (!['pending', 'queued', 'running'].includes(r.status)) {
+      throw new HiveError('INVALID_TRANSITION', `task ${taskId} is ${r.status}; only pending, queued or running tasks can be cancelled`, { details: { taskId, status: r.status } });
+    }
+    const before = toTask(r);
+    if (r.status === 'running') {
+      this.insertAttempt(taskId, r.attempts, r, 'cancelled', now, { exitCode: null, code: 'CANCELLED', message: reason, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 } });
+      if (r.locks) this.db.q('DELETE FROM locks WHERE task_id = ?').run(taskId);
+    }
+    this.db
+      .q(`UPDATE tasks SET status = 'cancelled', reason = ?, error = ?, lease_until = NULL, deadline = NULL, finished_at = ?, updated_at = ? WHERE id = ?`)
+      .run(reason, `CANCELLED: ${reason}`, now, now, taskId);
+    this.db.event(now, 'task.cancelled', subject(taskId), r.status === 'running' ? { reason, attempt: r.attempts } : { reason });
+    this.cancelDependents(taskId, 'cancelled', now);
+    return before;
+  }
+
+  retry(taskId: number, now: number): Task {
+    const r = this.getRow(taskId);
+    if (r.status !== 'dead' && r.status !== 'cancelled') {
+      throw new HiveError('INVALID_TRANSITION', `task ${taskId} is ${r.status}; only dead or cancelled tasks can be retried`, { details: { taskId, status: r.status } });
+    }
+    if (r.deps) {
+      for (const d of JSON.parse(r.deps) as number[]) {
+        const dep = this.db.q('SELECT status FROM tasks WHERE id = ?').get(d) as { status: string } | undefined;
+        if (dep && (dep.status === 'dead' || dep.status === 'cancelled')) {
+          throw new HiveError('INVALID_TRANSITION', `task ${taskId} depends on task ${d}, which is ${dep.status}; retry task ${d} first`, { details: { taskId, dependency: d, status: dep.status } });
+        }
+      }
+    }
+    const next = r.deps_pending > 0 ? 'pending' : 'queued';
+    const reason = next === 'pending' ? `waiting for ${r.deps_pending} ${r.deps_pending === 1 ? 'dependency' : 'dependencies'}` : this.queuedReason(r.caps);
+    this.db
+      .q(`UPDATE tasks SET status = ?, attempt_base = attempts, reason = ?, run_at = ?, deadline = ?, finished_at = NULL, updated_at = ? WHERE id = ?`)
+      .run(next, reason, now, next === 'queued' && r.schedule_timeout_ms > 0 ? now + r.schedule_timeout_ms : null, now, taskId);
+    this.db.event(now, 'task.requeued', subject(taskId), { from: r.status, status: next });
+    return toTask(this.getRow(taskId));
+  }
+
+  requeueDead(now: number, capability: string | undefined, limit: number): number[] {
+    const rows = this.db.q(`SELECT id, caps FROM tasks WHERE status = 'dead' ORDER BY id LIMIT ?`).all(capability ? 1_000_000 : limit) as { id: number; caps: string }[];
+    const out: number[] = [];
+    for (const r of rows) {
+      if (out.length >= limit) break;
+      if (capability && !capsFromKey(r.caps).includes(capability)) continue;
+      try {
+        this.retry(r.id, now);
+        out.push(r.id);
+      } catch (err) {
+        if (!(err instanceof HiveError) || err.code !== 'INVALID_TRANSITION') throw err;
+      }
+    }
+    return out;
+  }
+
+  promoteReady(now: number): number {
+    const rows = this.db.q(`SELECT id, caps, schedule_timeout_ms FROM tasks WHERE status = 'pending' AND deps_pending = 0 AND run_at <= ? LIMIT 1000`).all(now) as {
+      id: number;
+      caps: string;
+      schedule_timeout_ms: number;
+    }[];
+    for (const r of rows) this.makeQueued(r.id, r.caps, r.schedule_timeout_ms, now, 'retry time reached');
+    return rows.length;
+  }
+
+  expireUnscheduled(now: number): number {
+    const rows = this.db.q(`SELECT id, reason, schedule_timeout_ms FROM tasks WHERE status = 'queued' AND deadline IS NOT NULL AND deadline <= ? LIMIT 1000`).all(now) as {
+      id: number;
+      reason: string | null;
+      schedule_timeout_ms: number;
+    }[];
+    for (const r of rows) {
+      const reason = `SCHEDULE_TIMEOUT: not started within ${formatDuration(r.schedule_timeout_ms)} (${r.reason ?? 'every capable agent stayed busy'})`;
+      this.db.q(`UPDATE tasks SET status = 'dead', reason = ?, error = ?, deadline = NULL, finished_at = ?, updated_at = ? WHERE id = ?`).run(reason, reason, now, now, r.id);
+      this.db.event(now, 'task.dead', subject(r.id), { code: 'SCHEDULE_TIMEOUT', reason });
+      this.cancelDependents(r.id, 'dead', now);
+    }
+    return rows.length;
+  }
+
+  reapExpired(now: number): RunningAttempt[] {
+    const rows = this.db.q(`SELECT id, attempts, agent, pid, pid_start, lease_until FROM tasks WHERE status = 'running' AND lease_until < ? LIMIT 1000`).all(now) as {
+      id: number;
+      attempts: number;
+      agent: string;
+      pid: number | null;
+      pid_start: number | null;
+      lease_until: number;
+    }[];
+    for (const r of rows) {
+      this.fail(r.id, r.attempts, { code: 'LEASE_EXPIRED', message: `lease expired ${now - r.lease_until}ms ago (no renewal from agent ${r.agent})`, exitCode: null, signal: null, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, output: null }, now);
+    }
+    return rows.map((r) => ({ taskId: r.id, attempt: r.attempts, agent: r.agent, pid: r.pid, pidStart: r.pid_start, leaseUntil: r.lease_until }));
+  }
+
+  /** After agents change: clear or set the `no agent with capabilities` reason on queued tasks, per capability set. */
+  refreshUnroutable(queuedKeys: string[]): void {
+    this.agentCaps = null;
+    for (const key of queuedKeys) {
+      const reason = this.queuedReason(key);
+      if (reason === null) this.db.q(`UPDATE tasks SET reason = NULL WHERE status = 'queued' AND caps = ? AND reason LIKE 'no agent with capabilities%'`).run(key);
+      else this.db.q(`UPDATE tasks SET reason = ? WHERE status = 'queued' AND caps = ? AND reason IS NOT ?`).run(reason, key, reason);
+    }
+  }
+}
