@@ -27,8 +27,6 @@ export interface EventMap {
   'agent.status': { from: string; to: string; reason?: string };
   /** An agent was removed. */
   'agent.removed': Record<string, never>;
-  /** An orphaned agent process from a previous orchestrator was found and killed. */
-  'process.orphan_killed': { pid: number; taskId: number; attempt: number };
   /** An orchestrator node started or stopped on this store. */
   'node.started': { pid: number; host: string };
   /** A node found the previous one dead (crashed) when it started. */

@@ -60,4 +60,26 @@ export interface AgentRuntime {
   stop(graceMs: number): Promise<void>;
 }
 
-export type RuntimeFactory = (agent: Agent, host: RuntimeHost) => AgentRuntime;
+/** Engine-wide settings a runtime needs (resolved once; see core/options.ts). */
+export interface RuntimeSettings {
+  /** After SIGTERM, how long a process group gets before SIGKILL. */
+  killGraceMs: number;
+  /** Bytes of stdout kept as output when a program prints no JSON result. */
+  outputTailBytes: number;
+  /** Environment every agent process starts from (already filtered by the caller), before agent env and HIVE_* vars. */
+  baseEnv: Record<string, string>;
+}
+
+export type RuntimeFactory = (agent: Agent, host: RuntimeHost, settings: RuntimeSettings) => AgentRuntime;
+
+/** Process control the engine needs for crash recovery (implemented in runtimes/process.ts). */
+export interface ProcessControl {
+  /** pid exists and, when pidStart is given, started at that time (guards against pid reuse). */
+  isAlive(pid: number, pidStart: number | null): boolean;
+  /** SIGTERM to the process group, SIGKILL after graceMs. */
+  terminateGroup(pid: number, graceMs: number): Promise<void>;
+  /** Pids of processes whose environment holds NAME=VALUE (agent processes carry HIVE_DATA_DIR). */
+  findByEnv(name: string, value: string): number[];
+  /** SIGKILL one process. */
+  kill(pid: number): void;
+}

@@ -1,0 +1,276 @@
+import { systemClock, type Clock } from '../core/clock.js';
+import { HiveError } from '../core/errors.js';
+import type { ResolvedOptions } from '../core/options.js';
+import type { ProcessControl, RuntimeFactory } from '../core/runtime.js';
+import type { AgentSpec, EnqueueResult, NodeInfo, StatusCounts, Store, TaskFilter } from '../core/store.js';
+import { resolveTaskInput, type TaskInput } from '../core/task-input.js';
+import type { Agent, Attempt, HiveEvent, Task } from '../core/types.js';
+import { EventFeed } from './event-feed.js';
+import { recover, type RecoveryReport } from './recovery.js';
+import { Scheduler, type LiveListener, type SchedulerStats } from './scheduler.js';
+import { Supervisor } from './supervisor.js';
+
+export interface OrchestratorDeps {
+  store: Store;
+  options: ResolvedOptions;
+  runtimes: Record<string, RuntimeFactory>;
+  processes: ProcessControl;
+  /** This orchestrator's identity (pid + start time) for the one-node-per-data-dir guard. */
+  node: NodeInfo;
+  /** Environment agent processes start from (an allow-listed copy of ours). */
+  baseEnv: Record<string, string>;
+  clock?: Clock;
+  /** Errors of background loops (they never stop the engine). Default: written to stderr. */
+  onError?: (err: unknown) => void;
+}
+
+export type OrchestratorState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * The one orchestrator. Its services: the supervisor (agent runtimes and status), the scheduler (ready
+ * tasks → free slots, attempt reports), timers (retry promotion, schedule timeouts, lease renewal, the lease
+ * reaper, changes made by other processes) and crash recovery at start. All state lives in the store; the
+ * methods below are the whole API the CLI (and, later, HTTP) call. Without start(), the same methods work
+ * on the store alone (that is how the CLI acts on a data dir while no `hive up` runs).
+ */
+export class Orchestrator {
+  state: OrchestratorState = 'idle';
+  readonly store: Store;
+  readonly options: ResolvedOptions;
+  private readonly clock: Clock;
+  private readonly supervisor: Supervisor;
+  private readonly scheduler: Scheduler;
+  private readonly feed: EventFeed;
+  private readonly onError: (err: unknown) => void;
+  private timers: NodeJS.Timeout[] = [];
+  private busy = new Set<string>();
+
+  constructor(private readonly deps: OrchestratorDeps) {
+    this.store = deps.store;
+    this.options = deps.options;
+    this.clock = deps.clock ?? systemClock;
+    this.onError = deps.onError ?? ((err) => process.stderr.write(`hive: ${(err as Error)?.stack ?? err}\n`));
+    this.feed = new EventFeed(this.store, this.onError);
+    this.supervisor = new Supervisor(
+      this.store,
+      deps.runtimes,
+      { killGraceMs: deps.options.killGraceMs, outputTailBytes: deps.options.outputTailBytes, baseEnv: deps.baseEnv },
+      this.clock,
+      () => this.scheduler.wake(),
+      this.onError,
+    );
+    this.scheduler = new Scheduler(this.store, this.supervisor, this.options, this.clock, this.onError, () => this.feed.poke());
+  }
+
+  get stats(): Readonly<SchedulerStats> {
+    return this.scheduler.stats;
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Takes the data directory, recovers from a crashed predecessor, starts agents, and begins dispatching. */
+  async start(): Promise<RecoveryReport> {
+    if (this.state !== 'idle') throw new HiveError('INVALID_TRANSITION', `the orchestrator is ${this.state}; start() runs once`);
+    this.state = 'starting';
+    const { processes, node } = this.deps;
+    await this.store.acquireNode(node, this.clock.now(), (n) => n.host === node.host && processes.isAlive(n.pid, n.pidStart));
+    const report = await recover(this.store, processes, this.options.dataDir, this.options.killGraceMs, this.clock);
+    await this.store.changedElsewhere();
+    await this.supervisor.sync();
+    this.state = 'running';
+    this.scheduler.paused = false;
+    this.every(this.options.pollMs, 'poll', () => this.poll());
+    this.every(this.options.reapIntervalMs, 'reap', () => this.reap());
+    this.every(Math.max(10, Math.floor(this.options.leaseMs / 3)), 'lease', () => this.renewLeases());
+    this.scheduler.wake();
+    this.feed.poke();
+    return report;
+  }
+
+  /**
+   * Stops dispatching, lets running attempts finish for up to `drainMs`, then aborts the rest (SHUTDOWN:
+   * they are retried by the next start), stops the agents and releases the data directory.
+   */
+  async stop(opts: { drainMs?: number } = {}): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    this.scheduler.paused = true;
+    const drainMs = opts.drainMs ?? this.options.drainMs;
+    const deadline = Date.now() + drainMs;
+    while (this.supervisor.runningCount() > 0 && Date.now() < deadline) await sleep(Math.min(20, drainMs));
+    for (const e of this.supervisor.executions()) e.controller.abort(new HiveError('SHUTDOWN', 'the orchestrator is stopping'));
+    const hard = Date.now() + this.options.killGraceMs + 2_000;
+    while (this.supervisor.runningCount() > 0 && Date.now() < hard) await sleep(10);
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.supervisor.stopAll(this.options.killGraceMs);
+    await this.store.releaseNode(this.deps.node.id, this.clock.now());
+    await this.feed.pump();
+    this.state = 'stopped';
+  }
+
+  private every(ms: number, name: string, fn: () => Promise<void>): void {
+    this.timers.push(
+      setInterval(() => {
+        if (this.busy.has(name) || this.state !== 'running') return;
+        this.busy.add(name);
+        fn()
+          .catch(this.onError)
+          .finally(() => this.busy.delete(name));
+      }, ms),
+    );
+  }
+
+  private async poll(): Promise<void> {
+    if (await this.store.changedElsewhere()) {
+      await this.supervisor.sync();
+      await this.abortSettledElsewhere();
+      this.scheduler.wake();
+      this.feed.poke();
+    }
+    if ((await this.store.promoteReady(this.clock.now())) > 0) {
+      this.scheduler.wake();
+      this.feed.poke();
+    }
+  }
+
+  /** Another process (the CLI) cancelled or reassigned an attempt running here: stop its process. */
+  private async abortSettledElsewhere(): Promise<void> {
+    for (const e of this.scheduler.running()) {
+      const t = await this.store.getTask(e.taskId).catch(() => null);
+      if (!t || t.status !== 'running' || t.attempts !== e.attempt) {
+        e.controller.abort(new HiveError('CANCELLED', `task ${e.taskId} attempt ${e.attempt} was settled by another process`));
+      }
+    }
+  }
+
+  private async reap(): Promise<void> {
+    const now = this.clock.now();
+    const reaped = await this.store.reapExpired(now);
+    for (const r of reaped) this.scheduler.abort(r.taskId, new HiveError('LEASE_EXPIRED', `lease of task ${r.taskId} attempt ${r.attempt} expired`));
+    const expired = await this.store.expireUnscheduled(now);
+    if (reaped.length || expired) {
+      this.scheduler.wake();
+      this.feed.poke();
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    const running = this.scheduler.running().map((e) => ({ taskId: e.taskId, attempt: e.attempt }));
+    if (running.length) await this.store.renewLeases(running, this.clock.now() + this.options.leaseMs);
+  }
+
+  // ------------------------------------------------------------------ tasks
+
+  /** Validates and enqueues one or many tasks in one transaction (refs let them depend on each other). */
+  async submit(inputs: TaskInput[]): Promise<EnqueueResult[]> {
+    const many = inputs.length > 1;
+    const tasks = inputs.map((t, i) => resolveTaskInput(t, this.options.taskDefaults, many ? `tasks.${i}` : ''));
+    const out = await this.store.enqueue(tasks, this.clock.now());
+    this.scheduler.wake();
+    this.feed.poke();
+    return out;
+  }
+
+  async enqueue(input: TaskInput): Promise<Task> {
+    return (await this.submit([input]))[0].task;
+  }
+
+  getTask(id: number): Promise<Task> {
+    return this.store.getTask(id);
+  }
+
+  listTasks(filter: TaskFilter = {}): Promise<Task[]> {
+    return this.store.listTasks(filter);
+  }
+
+  attempts(taskId: number): Promise<Attempt[]> {
+    return this.store.listAttempts(taskId);
+  }
+
+  /** Cancels a task; a running attempt's process group is killed. */
+  async cancel(taskId: number, reason = 'cancelled by user'): Promise<Task> {
+    const before = await this.store.cancel(taskId, reason, this.clock.now());
+    if (before.status === 'running') this.scheduler.abort(taskId, new HiveError('CANCELLED', reason));
+    this.scheduler.wake();
+    this.feed.poke();
+    return this.store.getTask(taskId);
+  }
+
+  async retry(taskId: number): Promise<Task> {
+    const t = await this.store.retry(taskId, this.clock.now());
+    this.scheduler.wake();
+    this.feed.poke();
+    return t;
+  }
+
+  async requeueDead(filter: { capability?: string; limit?: number } = {}): Promise<number[]> {
+    const ids = await this.store.requeueDead(this.clock.now(), filter);
+    this.scheduler.wake();
+    this.feed.poke();
+    return ids;
+  }
+
+  // ------------------------------------------------------------------ agents
+
+  async registerAgent(spec: AgentSpec): Promise<Agent> {
+    const a = await this.store.registerAgent(spec, this.clock.now());
+    if (this.state === 'running') await this.supervisor.sync();
+    this.feed.poke();
+    return this.store.getAgent(a.id);
+  }
+
+  async removeAgent(nameOrId: string | number, force = false): Promise<Agent> {
+    const a = await this.store.removeAgent(nameOrId, this.clock.now(), force);
+    if (this.state === 'running') await this.supervisor.sync();
+    this.feed.poke();
+    return a;
+  }
+
+  /** Maintenance: the agent takes no new tasks (running ones finish); `false` makes it active again. */
+  async setMaintenance(nameOrId: string | number, on: boolean): Promise<Agent> {
+    const a = await this.store.getAgent(nameOrId);
+    await this.store.setAgentStatus(a.name, on ? 'maintenance' : this.state === 'running' ? 'active' : 'inactive', this.clock.now(), on ? 'maintenance requested' : 'maintenance ended');
+    if (this.state === 'running') await this.supervisor.sync();
+    this.feed.poke();
+    return this.store.getAgent(a.id);
+  }
+
+  getAgent(nameOrId: string | number): Promise<Agent> {
+    return this.store.getAgent(nameOrId);
+  }
+
+  listAgents(): Promise<Agent[]> {
+    return this.store.listAgents();
+  }
+
+  // ------------------------------------------------------------------ observation
+
+  status(): Promise<StatusCounts> {
+    return this.store.counts();
+  }
+
+  events(afterSeq: number, limit = 100, filter: { types?: string[]; subject?: string } = {}): Promise<HiveEvent[]> {
+    return this.store.readEvents(afterSeq, limit, filter);
+  }
+
+  /** Calls `listener` with every event appended from now on (or after `afterSeq`), in order. */
+  subscribe(listener: (e: HiveEvent) => void, afterSeq?: number): Promise<() => void> {
+    return this.feed.subscribe(listener, afterSeq);
+  }
+
+  /** Log lines and progress of attempts running on this node, as they happen. */
+  onLive(listener: LiveListener): () => void {
+    this.scheduler.live.add(listener);
+    return () => this.scheduler.live.delete(listener);
+  }
+
+  /** Progress of attempts running on this node. */
+  runningNow(): { taskId: number; attempt: number; agent: string; startedAt: number; progress: { pct?: number; message?: string } | null }[] {
+    return this.scheduler.running().map((e) => ({ taskId: e.taskId, attempt: e.attempt, agent: e.agent.agent.name, startedAt: e.startedAt, progress: e.progress }));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
