@@ -2,6 +2,7 @@
  * Hive's public API: createHive() opens a data directory and returns the one Orchestrator; the types and
  * errors below are what callers see. This is a composition root: it picks the concrete adapters.
  */
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resolveOptions, type Options } from './core/options.js';
@@ -55,7 +56,7 @@ export async function createHive(opts: CreateHiveOptions = {}): Promise<Orchestr
     options,
     runtimes: { ...defaultRuntimes(opts.inline ?? {}), ...(opts.runtimes ?? {}) },
     processes: processControl,
-    node: { id: `${hostname()}:${process.pid}:${readPidStart(process.pid) ?? 0}`, pid: process.pid, pidStart: readPidStart(process.pid), host: hostname() },
+    node: { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, pid: process.pid, pidStart: readPidStart(process.pid), host: hostname() },
     baseEnv: filterEnv(opts.env ?? process.env, DEFAULT_ENV_ALLOW),
     onError: opts.onError,
   });

@@ -44,6 +44,8 @@ export class Orchestrator {
   private readonly onError: (err: unknown) => void;
   private timers: NodeJS.Timeout[] = [];
   private busy = new Set<string>();
+  private stopping: Promise<void> | null = null;
+  private drainUntil = 0;
 
   constructor(private readonly deps: OrchestratorDeps) {
     this.store = deps.store;
@@ -92,12 +94,22 @@ export class Orchestrator {
    * they are retried by the next start), stops the agents and releases the data directory.
    */
   async stop(opts: { drainMs?: number } = {}): Promise<void> {
+    const drainMs = opts.drainMs ?? this.options.drainMs;
+    if (this.state === 'stopping' && this.stopping) {
+      // A second stop (e.g. a second SIGTERM) shortens the drain.
+      this.drainUntil = Math.min(this.drainUntil, Date.now() + drainMs);
+      return this.stopping;
+    }
     if (this.state !== 'running') return;
     this.state = 'stopping';
     this.scheduler.paused = true;
-    const drainMs = opts.drainMs ?? this.options.drainMs;
-    const deadline = Date.now() + drainMs;
-    while (this.supervisor.runningCount() > 0 && Date.now() < deadline) await sleep(Math.min(20, drainMs));
+    this.drainUntil = Date.now() + drainMs;
+    this.stopping = this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    while (this.supervisor.runningCount() > 0 && Date.now() < this.drainUntil) await sleep(20);
     for (const e of this.supervisor.executions()) e.controller.abort(new HiveError('SHUTDOWN', 'the orchestrator is stopping'));
     const hard = Date.now() + this.options.killGraceMs + 2_000;
     while (this.supervisor.runningCount() > 0 && Date.now() < hard) await sleep(10);
@@ -107,6 +119,12 @@ export class Orchestrator {
     await this.store.releaseNode(this.deps.node.id, this.clock.now());
     await this.feed.pump();
     this.state = 'stopped';
+  }
+
+  /** Stops (if running) and closes the store. */
+  async close(opts: { drainMs?: number } = {}): Promise<void> {
+    await this.stop(opts);
+    await this.store.close();
   }
 
   private every(ms: number, name: string, fn: () => Promise<void>): void {

@@ -8,15 +8,23 @@ const LOCK_SLACK = 16;
 /** Pages per capability set per claim when locks keep skipping candidates. */
 const MAX_ROUNDS = 8;
 
+// Hot-path statements, exported for the query-plan test (test/stores/sqlite-specific.test.ts).
+// INDEXED BY pins each to its partial index: without statistics the planner prefers tasks_status (status = ?),
+// which reads every queued task (and sorts them) once per capability set.
+/** Distinct capability-set keys among queued tasks. */
+export const SQL_QUEUED_KEYS = `WITH RECURSIVE k(caps) AS (
+          SELECT (SELECT caps FROM tasks INDEXED BY tasks_ready WHERE status = 'queued' ORDER BY caps LIMIT 1)
+          UNION ALL
+          SELECT (SELECT caps FROM tasks INDEXED BY tasks_ready WHERE status = 'queued' AND caps > k.caps ORDER BY caps LIMIT 1) FROM k WHERE k.caps IS NOT NULL
+        ) SELECT caps FROM k WHERE caps IS NOT NULL`;
+/** First page of claim candidates for one capability set: (caps key, limit). */
+export const SQL_CLAIM_PAGE = `SELECT id, priority, locks FROM tasks WHERE status = 'queued' AND caps = ? ORDER BY priority, id LIMIT ?`;
+/** Next page (keyset): (caps key, last priority, last id, limit). */
+export const SQL_CLAIM_NEXT_PAGE = `SELECT id, priority, locks FROM tasks WHERE status = 'queued' AND caps = ? AND (priority, id) > (?, ?) ORDER BY priority, id LIMIT ?`;
+
 /** Distinct capability-set keys among queued tasks: one index seek per key (a skip scan over tasks_ready). */
 export function queuedKeys(db: Db): string[] {
-  const rows = db
-    .q(`WITH RECURSIVE k(caps) AS (
-          SELECT (SELECT caps FROM tasks WHERE status = 'queued' ORDER BY caps LIMIT 1)
-          UNION ALL
-          SELECT (SELECT caps FROM tasks WHERE status = 'queued' AND caps > k.caps ORDER BY caps LIMIT 1) FROM k WHERE k.caps IS NOT NULL
-        ) SELECT caps FROM k WHERE caps IS NOT NULL`)
-    .all() as { caps: string }[];
+  const rows = db.q(SQL_QUEUED_KEYS).all() as { caps: string }[];
   return rows.map((r) => r.caps);
 }
 
@@ -53,8 +61,8 @@ export function claim(db: Db, offers: SlotOffer[], now: number, leaseMs: number)
       }
       const limit = free + LOCK_SLACK;
       const rows = (page.after
-        ? db.q(`SELECT id, priority, locks FROM tasks WHERE status = 'queued' AND caps = ? AND (priority, id) > (?, ?) ORDER BY priority, id LIMIT ?`).all(page.key, page.after[0], page.after[1], limit)
-        : db.q(`SELECT id, priority, locks FROM tasks WHERE status = 'queued' AND caps = ? ORDER BY priority, id LIMIT ?`).all(page.key, limit)) as { id: number; priority: number; locks: string | null }[];
+        ? db.q(SQL_CLAIM_NEXT_PAGE).all(page.key, page.after[0], page.after[1], limit)
+        : db.q(SQL_CLAIM_PAGE).all(page.key, limit)) as { id: number; priority: number; locks: string | null }[];
       page.full = rows.length === limit;
       const last = rows.at(-1);
       if (last) page.after = [last.priority, last.id];

@@ -22,6 +22,24 @@ interface Tally {
 
 const subject = (id: number): string => `task:${id}`;
 
+// Hot-path statements, exported for the query-plan test (test/stores/sqlite-specific.test.ts). INDEXED BY pins
+// the timer queries to their partial indexes: without statistics the planner picks tasks_status (status = ?)
+// and reads every pending/queued/running task on each tick.
+/** Pending tasks due now: (now). */
+export const SQL_PROMOTE = `SELECT id, caps, schedule_timeout_ms FROM tasks INDEXED BY tasks_due WHERE status = 'pending' AND deps_pending = 0 AND run_at <= ? LIMIT 1000`;
+/** Queued tasks past their schedule deadline: (now). */
+export const SQL_EXPIRE = `SELECT id, reason, schedule_timeout_ms FROM tasks INDEXED BY tasks_deadline WHERE status = 'queued' AND deadline IS NOT NULL AND deadline <= ? LIMIT 1000`;
+/** Running attempts whose lease expired: (now). */
+export const SQL_REAP = `SELECT id, attempts, agent, pid, pid_start, lease_until FROM tasks INDEXED BY tasks_lease WHERE status = 'running' AND lease_until < ? LIMIT 1000`;
+/** Dependents of a task: (dep id). */
+export const SQL_DEPENDENTS = 'SELECT task_id FROM task_deps WHERE dep_id = ?';
+/** Stale-report check: (task id). */
+export const SQL_STALE_CHECK = 'SELECT attempts, status FROM tasks WHERE id = ?';
+/** Completion, fenced by the attempt number: (result, output, now, now, input, output tokens, cost, task id, attempt). */
+export const SQL_COMPLETE = `UPDATE tasks SET status = 'completed', result = ?, output = ?, finished_at = ?, updated_at = ?, lease_until = NULL, reason = NULL,
+            input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost_usd = cost_usd + ?
+          WHERE id = ? AND status = 'running' AND attempts = ? RETURNING agent, agent_id, started_at, locks, pid, log_path`;
+
 /**
  * Task state changes on SQLite. Every public method runs inside a transaction opened by SqliteStore and
  * appends its events there. Methods that find a stale attempt write only the `task.stale_report` event,
@@ -176,7 +194,7 @@ export class TaskWrites {
   // ---------------------------------------------------------------- attempt reports
 
   private stale(taskId: number, attempt: number, now: number): never {
-    const r = this.db.q('SELECT attempts, status FROM tasks WHERE id = ?').get(taskId) as { attempts: number; status: string } | undefined;
+    const r = this.db.q(SQL_STALE_CHECK).get(taskId) as { attempts: number; status: string } | undefined;
     if (!r) throw new HiveError('TASK_NOT_FOUND', `no task with id ${taskId}`, { details: { taskId } });
     this.db.event(now, 'task.stale_report', subject(taskId), { attempt, current: r.attempts });
     throw new HiveError('STALE_ATTEMPT', `attempt ${attempt} of task ${taskId} no longer holds it (task is ${r.status}, current attempt ${r.attempts})`, {
@@ -201,9 +219,7 @@ export class TaskWrites {
 
   complete(taskId: number, attempt: number, done: Completion, now: number): void {
     const r = this.db
-      .q(`UPDATE tasks SET status = 'completed', result = ?, output = ?, finished_at = ?, updated_at = ?, lease_until = NULL, reason = NULL,
-            input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost_usd = cost_usd + ?
-          WHERE id = ? AND status = 'running' AND attempts = ? RETURNING agent, agent_id, started_at, locks, pid, log_path`)
+      .q(SQL_COMPLETE)
       .get(done.result === undefined ? null : JSON.stringify(done.result), done.output, now, now, done.usage.inputTokens, done.usage.outputTokens, done.usage.costUsd, taskId, attempt) as
       | { agent: string; agent_id: number; started_at: number; locks: string | null; pid: number | null; log_path: string | null }
       | undefined;
@@ -251,7 +267,7 @@ export class TaskWrites {
   // ---------------------------------------------------------------- dependencies
 
   private releaseDependents(taskId: number, now: number): void {
-    const deps = this.db.q('SELECT task_id FROM task_deps WHERE dep_id = ?').all(taskId) as { task_id: number }[];
+    const deps = this.db.q(SQL_DEPENDENTS).all(taskId) as { task_id: number }[];
     for (const { task_id } of deps) {
       const r = this.db.q('UPDATE tasks SET deps_pending = deps_pending - 1, updated_at = ? WHERE id = ? RETURNING status, deps_pending, run_at, caps, schedule_timeout_ms').get(now, task_id) as
         | { status: string; deps_pending: number; run_at: number; caps: string; schedule_timeout_ms: number }
@@ -275,7 +291,7 @@ export class TaskWrites {
     while (stack.length) {
       const [id, status] = stack.pop()!;
       const reason = `DEPENDENCY_FAILED: dependency ${id} is ${status}`;
-      for (const { task_id } of this.db.q('SELECT task_id FROM task_deps WHERE dep_id = ?').all(id) as { task_id: number }[]) {
+      for (const { task_id } of this.db.q(SQL_DEPENDENTS).all(id) as { task_id: number }[]) {
         const hit = this.db
           .q(`UPDATE tasks SET status = 'cancelled', reason = ?, error = ?, deadline = NULL, finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('pending', 'queued') RETURNING id`)
           .get(reason, reason, now, now, task_id);
@@ -345,7 +361,7 @@ export class TaskWrites {
   }
 
   promoteReady(now: number): number {
-    const rows = this.db.q(`SELECT id, caps, schedule_timeout_ms FROM tasks WHERE status = 'pending' AND deps_pending = 0 AND run_at <= ? LIMIT 1000`).all(now) as {
+    const rows = this.db.q(SQL_PROMOTE).all(now) as {
       id: number;
       caps: string;
       schedule_timeout_ms: number;
@@ -355,7 +371,7 @@ export class TaskWrites {
   }
 
   expireUnscheduled(now: number): number {
-    const rows = this.db.q(`SELECT id, reason, schedule_timeout_ms FROM tasks WHERE status = 'queued' AND deadline IS NOT NULL AND deadline <= ? LIMIT 1000`).all(now) as {
+    const rows = this.db.q(SQL_EXPIRE).all(now) as {
       id: number;
       reason: string | null;
       schedule_timeout_ms: number;
@@ -370,7 +386,7 @@ export class TaskWrites {
   }
 
   reapExpired(now: number): RunningAttempt[] {
-    const rows = this.db.q(`SELECT id, attempts, agent, pid, pid_start, lease_until FROM tasks WHERE status = 'running' AND lease_until < ? LIMIT 1000`).all(now) as {
+    const rows = this.db.q(SQL_REAP).all(now) as {
       id: number;
       attempts: number;
       agent: string;

@@ -1,0 +1,115 @@
+import type { Command } from 'commander';
+import { HiveError } from '../../core/errors.js';
+import { agentFromInput } from '../config.js';
+import { collect, parseIntFlag, withHive, type GlobalFlags } from '../context.js';
+import { agentJson, agentRow, printJson, table } from '../output.js';
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i < 1) throw new HiveError('VALIDATION_FAILED', `--env: expected KEY=VALUE, got ${JSON.stringify(p)}`, { details: { issues: [{ path: 'env', message: 'expected KEY=VALUE' }] } });
+    env[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return env;
+}
+
+export function registerAgentCommands(program: Command): void {
+  const agent = program.command('agent').description('register, inspect and remove agents');
+  const g = (cmd: Command): GlobalFlags => cmd.optsWithGlobals() as GlobalFlags;
+
+  agent
+    .command('add <name>')
+    .description('register (or update) an agent in the data directory')
+    .option('--role <role>', 'free-form role')
+    .option('--cap <capability>', 'capability (repeatable)', collect, [])
+    .option('--runtime <kind>', 'command | worker | inline', 'command')
+    .option('--command <template>', 'command template: {prompt} {workdir} {task.id} {attempt} {agent}')
+    .option('--fn <name>', 'inline function name (runtime inline)')
+    .option('--slots <n>', 'tasks at once', '1')
+    .option('--workdir <dir>', 'working directory')
+    .option('--timeout <duration>', 'default per-task timeout')
+    .option('--env <KEY=VALUE>', 'environment variable (repeatable)', collect, [])
+    .option('--json', 'print the agent as JSON')
+    .action(async (name: string, o, cmd: Command) => {
+      const spec = agentFromInput(
+        {
+          name,
+          role: o.role,
+          capabilities: o.cap,
+          runtime: o.runtime,
+          command: o.command,
+          fn: o.fn,
+          slots: parseIntFlag(o.slots, 'slots', 1, 1000),
+          workdir: o.workdir,
+          env: parseEnv(o.env),
+          limits: o.timeout ? { timeout: o.timeout } : {},
+        },
+        process.cwd(),
+      );
+      await withHive(g(cmd), async (hive) => {
+        const a = await hive.registerAgent(spec);
+        if (o.json) printJson(agentJson(a));
+        else process.stdout.write(`agent ${a.name} registered (${a.status})\n`);
+      });
+    });
+
+  agent
+    .command('list')
+    .description('list agents')
+    .option('--json', 'print a JSON array')
+    .action(async (o, cmd: Command) => {
+      await withHive(g(cmd), async (hive) => {
+        const agents = await hive.listAgents();
+        if (o.json) printJson(agents.map(agentJson));
+        else process.stdout.write(agents.length ? `${table(agents.map(agentRow), ['name', 'status', 'runtime', 'slots', 'done', 'failed', 'capabilities'])}\n` : 'no agents\n');
+      });
+    });
+
+  agent
+    .command('show <name>')
+    .description('one agent')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o, cmd: Command) => {
+      await withHive(g(cmd), async (hive) => {
+        const a = await hive.getAgent(name);
+        if (o.json) return printJson(agentJson(a));
+        const rt = a.runtime.kind === 'inline' ? `inline ${a.runtime.fn}` : `${a.runtime.kind} ${JSON.stringify(a.runtime.command)}`;
+        process.stdout.write(
+          [
+            `agent ${a.name}${a.role ? ` (${a.role})` : ''}`,
+            `  status        ${a.status}`,
+            `  capabilities  ${a.capabilities.join(', ') || '-'}`,
+            `  runtime       ${rt}`,
+            `  slots         ${a.running}/${a.slots}`,
+            `  workdir       ${a.workdir ?? '(data dir)/work/' + a.name}`,
+            `  done/failed   ${a.done}/${a.failed} (recent failures ${a.recentFailures})`,
+            `  usage         ${a.usage.inputTokens} in / ${a.usage.outputTokens} out tokens, $${a.usage.costUsd.toFixed(4)}`,
+          ].join('\n') + '\n',
+        );
+      });
+    });
+
+  agent
+    .command('rm <name>')
+    .description('remove an agent (refused while it runs tasks unless --force, which hands them back to the queue)')
+    .option('--force', 'remove even while running tasks')
+    .action(async (name: string, o, cmd: Command) => {
+      await withHive(g(cmd), async (hive) => {
+        const a = await hive.removeAgent(name, Boolean(o.force));
+        process.stdout.write(`agent ${a.name} removed\n`);
+      });
+    });
+
+  for (const [verb, on] of [['pause', true], ['resume', false]] as const) {
+    agent
+      .command(`${verb} <name>`)
+      .description(on ? 'maintenance: take no new tasks (running ones finish)' : 'end maintenance')
+      .action(async (name: string, _o, cmd: Command) => {
+        await withHive(g(cmd), async (hive) => {
+          const a = await hive.setMaintenance(name, on);
+          process.stdout.write(`agent ${a.name} ${a.status}\n`);
+        });
+      });
+  }
+}

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { HiveError } from '../../core/errors.js';
+import { parseId, parseIntFlag, withHive, type GlobalFlags } from '../context.js';
+import { printJson, table, taskJson, taskRow } from '../output.js';
+
+export function registerDlqCommands(program: Command): void {
+  const dlq = program.command('dlq').description('the dead-letter queue: tasks that ran out of attempts');
+  const g = (cmd: Command): GlobalFlags => cmd.optsWithGlobals() as GlobalFlags;
+
+  dlq
+    .command('list')
+    .description('list dead tasks')
+    .option('--limit <n>', 'at most n tasks (default 100)')
+    .option('--json', 'print a JSON array')
+    .action(async (o, cmd: Command) => {
+      await withHive(g(cmd), async (hive) => {
+        const tasks = await hive.listTasks({ status: ['dead'], limit: parseIntFlag(o.limit, 'limit', 1, 10_000) });
+        if (o.json) printJson(tasks.map(taskJson));
+        else process.stdout.write(tasks.length ? `${table(tasks.map(taskRow), ['id', 'priority', 'attempts', 'agent', 'title', 'note'])}\n` : 'the dead-letter queue is empty\n');
+      });
+    });
+
+  dlq
+    .command('requeue [ids...]')
+    .description('send dead tasks back to the queue: the ids given, or --all')
+    .option('--all', 'every dead task')
+    .option('--cap <capability>', 'with --all: only tasks requiring this capability')
+    .option('--json', 'print the requeued ids as JSON')
+    .action(async (ids: string[], o, cmd: Command) => {
+      if (!o.all && ids.length === 0) throw new HiveError('VALIDATION_FAILED', 'give task ids or --all', { details: { issues: [{ path: 'ids', message: 'required unless --all' }] } });
+      if (o.all && ids.length) throw new HiveError('VALIDATION_FAILED', 'give task ids or --all, not both', { details: { issues: [{ path: 'ids', message: 'not allowed with --all' }] } });
+      await withHive(g(cmd), async (hive) => {
+        let done: number[];
+        if (o.all) done = await hive.requeueDead({ capability: o.cap });
+        else {
+          const parsed = ids.map((i) => parseId(i));
+          for (const id of parsed) {
+            const t = await hive.getTask(id);
+            if (t.status !== 'dead') throw new HiveError('INVALID_TRANSITION', `task ${id} is ${t.status}, not dead`, { details: { taskId: id, status: t.status } });
+          }
+          done = [];
+          for (const id of parsed) done.push((await hive.retry(id)).id);
+        }
+        if (o.json) printJson({ requeued: done });
+        else process.stdout.write(`requeued ${done.length} task(s)${done.length ? `: ${done.join(', ')}` : ''}\n`);
+      });
+    });
+}

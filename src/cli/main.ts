@@ -1,0 +1,60 @@
+import { Command, CommanderError } from 'commander';
+import { HiveError, toHiveError } from '../core/errors.js';
+import { registerAgentCommands } from './commands/agent.js';
+import { registerDemo } from './commands/demo.js';
+import { registerDlqCommands } from './commands/dlq.js';
+import { registerEvents } from './commands/events.js';
+import { registerStatus } from './commands/status.js';
+import { registerTaskCommands } from './commands/task.js';
+import { registerUp } from './commands/up.js';
+
+/** `hive`: parse, dispatch, print `error CODE: message` and exit non-zero on failure. Commands hold no logic. */
+export function buildProgram(): Command {
+  const program = new Command('hive')
+    .description('Hive: one orchestrator for a fleet of AI coding agents')
+    .version('0.1.0')
+    .option('--data <dir>', 'data directory (default ./.hive; env HIVE_DATA)')
+    .option('--config <file>', 'configuration file (default ./hive.yaml; env HIVE_CONFIG)')
+    .option('--durability <mode>', 'full (fsync every commit) or normal (env HIVE_DURABILITY)')
+    .showHelpAfterError(false)
+    .exitOverride();
+  program.configureOutput({ writeErr: () => undefined });
+  registerUp(program);
+  registerDemo(program);
+  registerAgentCommands(program);
+  registerTaskCommands(program);
+  registerDlqCommands(program);
+  registerStatus(program);
+  registerEvents(program);
+  for (const c of program.commands) {
+    c.exitOverride();
+    c.configureOutput({ writeErr: () => undefined });
+    for (const s of c.commands) {
+      s.exitOverride();
+      s.configureOutput({ writeErr: () => undefined });
+    }
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      const message = err.message.replace(/^error: /, '');
+      process.stderr.write(`error VALIDATION_FAILED: ${message}\n`);
+      return 2;
+    }
+    const e = toHiveError(err);
+    process.stderr.write(`error ${e.code}: ${e.message}\n`);
+    if (e.code === 'INTERNAL' && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return e instanceof HiveError && e.code === 'VALIDATION_FAILED' ? 2 : 1;
+  }
+}
+
+const code = await main(process.argv);
+// Long-running commands (up, demo) finish their own work before returning; exit now so no timer keeps us.
+process.exit(code);
