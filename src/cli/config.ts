@@ -75,9 +75,13 @@ export const configSchema = z
       .object({ lease: duration.optional(), poll: duration.optional(), reap_interval: duration.optional(), kill_grace: duration.optional(), drain: duration.optional() })
       .strict()
       .default({}),
-    agents: z.union([z.array(agentSchema), z.record(name, agentSchema)]).default([]),
+    // a list of agents, or a map from name to agent; validated on its own so errors keep their path
+    agents: z.unknown().optional(),
   })
   .strict();
+
+const agentsList = z.array(agentSchema);
+const agentsMap = z.record(name, agentSchema);
 
 export type HiveConfig = z.output<typeof configSchema>;
 
@@ -100,7 +104,7 @@ export interface ConfigOverrides {
 
 /** Reads hive.yaml (if present), applies HIVE_* env and flags, and validates everything. Changes nothing. */
 export function loadConfig(flags: ConfigOverrides, env: NodeJS.ProcessEnv, cwd = process.cwd()): LoadedConfig {
-  const explicit = flags.config ?? env.HIVE_CONFIG;
+  const explicit = flags.config || env.HIVE_CONFIG || undefined;
   const file = resolve(cwd, explicit ?? 'hive.yaml');
   let raw: unknown = {};
   if (existsSync(file)) {
@@ -113,8 +117,14 @@ export function loadConfig(flags: ConfigOverrides, env: NodeJS.ProcessEnv, cwd =
     throw new HiveError('CONFIG_INVALID', `config file ${file} does not exist`, { details: { file, issues: [{ path: '(root)', message: 'file not found' }] } });
   }
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = issuesOf(parsed.error);
+  const rawAgents = parsed.success ? (parsed.data.agents ?? []) : [];
+  const agentsParsed = Array.isArray(rawAgents) ? agentsList.safeParse(rawAgents) : rawAgents !== null && typeof rawAgents === 'object' ? agentsMap.safeParse(rawAgents) : null;
+  if (!parsed.success || !agentsParsed?.success) {
+    const issues = !parsed.success
+      ? issuesOf(parsed.error)
+      : agentsParsed
+        ? issuesOf(agentsParsed.error!).map((i) => ({ path: `agents${i.path ? `.${i.path}` : ''}`, message: i.message }))
+        : [{ path: 'agents', message: 'expected a list of agents or a map from agent name to agent' }];
     const first = issues[0];
     throw new HiveError('CONFIG_INVALID', `${existsSync(file) ? file : 'configuration'}: ${first.path || '(root)'}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { details: { file, issues } });
   }
@@ -153,7 +163,8 @@ export function loadConfig(flags: ConfigOverrides, env: NodeJS.ProcessEnv, cwd =
   const clean = <T extends object>(o: T): T => JSON.parse(JSON.stringify(o)) as T; // drop undefined so defaults apply
   const options = resolveOptions(clean(opts));
 
-  const entries = Array.isArray(c.agents) ? c.agents.map((a, i) => [a.name, a, `agents.${i}`] as const) : Object.entries(c.agents).map(([n, a]) => [a.name ?? n, a, `agents.${n}`] as const);
+  const agentsData = agentsParsed.data;
+  const entries = Array.isArray(agentsData) ? agentsData.map((a, i) => [a.name, a, `agents.${i}`] as const) : Object.entries(agentsData).map(([n, a]) => [a.name ?? n, a, `agents.${n}`] as const);
   const seen = new Set<string>();
   const agents = entries.map(([n, a, path]) => {
     if (!n) throw new HiveError('CONFIG_INVALID', `${path}.name: required`, { details: { file, issues: [{ path: `${path}.name`, message: 'required' }] } });

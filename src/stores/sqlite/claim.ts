@@ -17,10 +17,12 @@ export const SQL_QUEUED_KEYS = `WITH RECURSIVE k(caps) AS (
           UNION ALL
           SELECT (SELECT caps FROM tasks INDEXED BY tasks_ready WHERE status = 'queued' AND caps > k.caps ORDER BY caps LIMIT 1) FROM k WHERE k.caps IS NOT NULL
         ) SELECT caps FROM k WHERE caps IS NOT NULL`;
+/** Skips tasks one of whose locks a running task holds, so they never use up a page (a free task behind many blocked ones would starve). */
+const NOT_BLOCKED = `NOT EXISTS (SELECT 1 FROM json_each(tasks.locks) AS j JOIN locks AS held ON held.name = j.value)`;
 /** First page of claim candidates for one capability set: (caps key, limit). */
-export const SQL_CLAIM_PAGE = `SELECT id, priority, locks FROM tasks WHERE status = 'queued' AND caps = ? ORDER BY priority, id LIMIT ?`;
+export const SQL_CLAIM_PAGE = `SELECT id, priority, locks FROM tasks WHERE status = 'queued' AND caps = ? AND ${NOT_BLOCKED} ORDER BY priority, id LIMIT ?`;
 /** Next page (keyset): (caps key, last priority, last id, limit). */
-export const SQL_CLAIM_NEXT_PAGE = `SELECT id, priority, locks FROM tasks WHERE status = 'queued' AND caps = ? AND (priority, id) > (?, ?) ORDER BY priority, id LIMIT ?`;
+export const SQL_CLAIM_NEXT_PAGE = `SELECT id, priority, locks FROM tasks WHERE status = 'queued' AND caps = ? AND (priority, id) > (?, ?) AND ${NOT_BLOCKED} ORDER BY priority, id LIMIT ?`;
 
 /** Distinct capability-set keys among queued tasks: one index seek per key (a skip scan over tasks_ready). */
 export function queuedKeys(db: Db): string[] {

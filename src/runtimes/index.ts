@@ -1,0 +1,13 @@
+import type { RuntimeFactory } from '../core/runtime.js';
+import { createCommandRuntime } from './command/index.js';
+import { createInlineRuntime, type InlineFn } from './inline/index.js';
+import { createWorkerRuntime } from './worker/index.js';
+
+/** The built-in runtimes by kind; `inlineFns` are the functions `inline` agents may name. */
+export function defaultRuntimes(inlineFns: Record<string, InlineFn> = {}): Record<string, RuntimeFactory> {
+  return {
+    command: createCommandRuntime,
+    worker: createWorkerRuntime,
+    inline: createInlineRuntime(inlineFns),
+  };
+}
