@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { HiveError } from '../../src/core/errors.js';
@@ -185,7 +185,7 @@ describe('command runtime', () => {
         assert.equal(o.result, undefined);
         assert.equal(o.output, 'line one\n42\ntrue');
       });
-      const settings = { ...SETTINGS, outputTailBytes: 8 };
+      const settings = { ...SETTINGS, outputTailBytes: 9 };
       await runCommand({ kind: 'command', command: `printf 'abcdefghij\\nklmnop\\n'` }, ({ o }) => assert.equal(o.output, 'j\nklmnop'), { settings });
     });
 
@@ -232,7 +232,7 @@ describe('command runtime', () => {
         const cases: [Extract<RuntimeSpec, { kind: "command" }>, RegExp][] = [
           [{ kind: 'command', command: ['/nonexistent/agent', '{prompt}'] }, /"\/nonexistent\/agent": no such file/],
           [{ kind: 'command', command: 'no-such-program-hive {prompt}' }, /"no-such-program-hive": no such file/],
-          [{ kind: 'command', command: 'no-such-program-hive {prompt} | cat' }, /could not start.*127/],
+          [{ kind: 'command', command: 'no-such-program-hive {prompt} >/dev/null' }, /could not start.*127.*not found/],
           [{ kind: 'command', command: [notExecutable] }, /permission denied/],
           [{ kind: 'command', command: ['/bin/echo', '{prompt}'] }, /cannot start "\/bin\/echo"/],
         ];
@@ -242,7 +242,8 @@ describe('command runtime', () => {
             ({ o, events }) => {
               assert.equal(o.code, 'SPAWN_FAILED', JSON.stringify(spec));
               assert.match(o.error ?? '', message);
-              if (!spec.command.includes('|')) assert.equal(events.of('started').length, 0);
+              if (spec.command.includes('>/dev/null')) assert.equal(events.of('started').length, 1);
+              else assert.equal(events.of('started').length, 0);
             },
             { req: { task: makeTask({ prompt: spec.command[0] === '/bin/echo' ? 'NUL \0 byte' : 'p' }) } },
           );
@@ -250,9 +251,34 @@ describe('command runtime', () => {
       });
     });
 
-    it('reports SPAWN_FAILED when the workdir cannot be created', async () => {
-      await runCommand({ kind: 'command', command: '/bin/true' }, ({ o }) => assert.equal(o.code, 'SPAWN_FAILED'), {
-        req: { workdir: '/proc/hive-cannot-create-this' },
+    it('reports SPAWN_FAILED when the workdir cannot be created (and does not spin on a dangling symlink)', async () => {
+      await withTempDir(async (base) => {
+        await writeFile(join(base, 'a-file'), '');
+        await symlink(join(base, 'nowhere'), join(base, 'dangling'));
+        for (const workdir of [join(base, 'a-file', 'work'), join(base, 'dangling', 'work')]) {
+          await runCommand(
+            { kind: 'command', command: '/bin/true' },
+            ({ o }) => {
+              assert.equal(o.code, 'SPAWN_FAILED');
+              assert.match(o.error ?? '', /cannot create the workdir/);
+            },
+            { req: { workdir } },
+          );
+        }
+      });
+    });
+
+    it('still runs the attempt when its log file cannot be written, and says so', async () => {
+      await withTempDir(async (base) => {
+        await symlink(join(base, 'nowhere'), join(base, 'dangling'));
+        await runCommand(
+          { kind: 'command', command: [NODE, fixture('ok.mjs'), 'x'] },
+          ({ o, events }) => {
+            assert.equal(o.ok, true);
+            assert.ok(events.lines().some((l) => l.startsWith('hive: cannot write log')));
+          },
+          { req: { logPath: join(base, 'dangling', 'logs', '1.log') } },
+        );
       });
     });
   });

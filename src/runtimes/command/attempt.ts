@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { ErrorCode } from '../../core/errors.js';
 import type { RunOutcome, RunRequest, RuntimeEvent, RuntimeSettings } from '../../core/runtime.js';
 import { spawnGroup } from '../child.js';
+import { ensureDir } from '../dirs.js';
 import { LogFile } from '../log-file.js';
 import { abortOutcome, abortReason, failure } from '../outcomes.js';
 import { killProcessGroup, readPidStart, terminateGroup } from '../process.js';
@@ -39,16 +39,16 @@ class CommandAttempt {
   constructor(
     private readonly cmd: PreparedCommand,
     private readonly req: RunRequest,
-    private readonly emit: (e: RuntimeEvent) => void,
+    emit: (e: RuntimeEvent) => void,
     private readonly resolve: (o: RunOutcome) => void,
   ) {
     this.output = new CommandOutput(emit, cmd.settings.outputTailBytes);
     this.log = req.logPath === null ? null : new LogFile(req.logPath, (line) => emit({ type: 'log', stream: 'stderr', line }));
     const argv = cmd.template.argv(cmd.template.dynamic ? varsOf(req) : {});
     try {
-      mkdirSync(req.workdir, { recursive: true });
+      ensureDir(req.workdir);
     } catch (err) {
-      void this.settle(failure('SPAWN_FAILED', `cannot create the workdir ${req.workdir}: ${(err as Error).message}`));
+      this.settle(failure('SPAWN_FAILED', `cannot create the workdir ${req.workdir}: ${(err as Error).message}`));
       return;
     }
     this.child = spawnGroup(
@@ -64,8 +64,8 @@ class CommandAttempt {
           this.output.stderr(chunk);
         },
         exit: (code, signal) => this.onExit(code, signal),
-        closed: () => void this.onClosed(),
-        failed: (message) => void this.settle(failure('SPAWN_FAILED', message)),
+        closed: () => this.onClosed(),
+        failed: (message) => this.settle(failure('SPAWN_FAILED', message)),
       },
     );
     const pid = this.child?.pid;
@@ -94,25 +94,28 @@ class CommandAttempt {
     if (this.terminating === null) killProcessGroup(this.child!.pid!, 'SIGKILL');
   }
 
-  private async onClosed(): Promise<void> {
-    if (this.terminating !== null) await this.terminating;
+  private onClosed(): void {
+    if (this.terminating === null) this.settle(this.outcome());
+    else void this.terminating.then(() => this.settle(this.outcome()));
+  }
+
+  private outcome(): RunOutcome {
     const { code, signal } = this.exit!;
     const out = this.output.finish();
     const base = { exitCode: code, signal, result: out.result, output: out.output };
     const detail = out.lastStderr === '' ? '' : `: ${out.lastStderr}`;
-    let outcome: RunOutcome;
-    if (this.stopped !== null) outcome = { ...base, ok: false, code: this.stopped.code, error: this.stopped.message };
-    else if (code === 0) outcome = { ...base, ok: true };
-    else if (signal !== null) outcome = { ...base, ok: false, code: 'TASK_FAILED', error: `killed by ${signal}${detail}` };
-    else if (this.cmd.template.shell && (code === 126 || code === 127)) {
+    if (this.stopped !== null) return { ...base, ok: false, code: this.stopped.code, error: this.stopped.message };
+    if (code === 0) return { ...base, ok: true };
+    if (signal !== null) return { ...base, ok: false, code: 'TASK_FAILED', error: `killed by ${signal}${detail}` };
+    if (this.cmd.template.shell && (code === 126 || code === 127)) {
       // The shell's way of saying it could not find (127) or execute (126) the program.
-      outcome = { ...base, ok: false, code: 'SPAWN_FAILED', error: `the shell could not start the command (exit code ${code})${detail}` };
-    } else outcome = { ...base, ok: false, code: 'TASK_FAILED', error: `exit code ${code}${detail}` };
-    await this.settle(outcome);
+      return { ...base, ok: false, code: 'SPAWN_FAILED', error: `the shell could not start the command (exit code ${code})${detail}` };
+    }
+    return { ...base, ok: false, code: 'TASK_FAILED', error: `exit code ${code}${detail}` };
   }
 
-  private async settle(outcome: RunOutcome): Promise<void> {
-    if (this.log !== null) await this.log.close();
+  private settle(outcome: RunOutcome): void {
+    this.log?.close();
     this.resolve(outcome);
   }
 }

@@ -105,7 +105,7 @@ export class WorkerAttempt {
     this.req.signal.removeEventListener('abort', this.onAbort);
     this.owner.release(this);
     const final = this.cancelled === null ? outcome : { ...outcome, ok: false, code: this.cancelled.code, error: this.cancelled.message };
-    const done = this.log === null ? Promise.resolve() : this.log.close();
-    void done.then(() => this.resolve(final));
+    this.log?.close();
+    this.resolve(final);
   }
 }

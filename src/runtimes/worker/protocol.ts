@@ -1,6 +1,6 @@
 /**
  * The worker protocol (docs/worker-protocol.md): one JSON object per line, Hive → worker on the worker's
- * stdin, worker → Hive on its stdout. Shared by the worker runtime and the SDK; no I/O here.
+ * stdin, worker → Hive on its stdout. Shared by the worker runtime and the SDK; no streams or processes here.
  */
 
 export const PROTOCOL_VERSION = 1;

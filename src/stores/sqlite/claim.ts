@@ -1,10 +1,10 @@
 import { capsFromKey, holdsAll, route, type Candidate, type SlotOffer } from '../../core/routing.js';
 import type { Claim } from '../../core/store.js';
 import type { Db } from './db.js';
-import { toTask, type TaskRow } from './rows.js';
+import { TASK_COLUMNS, taskRowFromArray, toTask, type TaskRow } from './rows.js';
 
-/** Extra candidates fetched per capability set beyond the free slots, for tasks skipped because a lock is taken. */
-const LOCK_SLACK = 16;
+/** Extra candidates fetched per capability set beyond the free slots, for tasks skipped because an earlier candidate of the same round takes their lock (locks held by running tasks are filtered in SQL). */
+const LOCK_SLACK = 4;
 /** Pages per capability set per claim when locks keep skipping candidates. */
 const MAX_ROUNDS = 8;
 
@@ -18,11 +18,11 @@ export const SQL_QUEUED_KEYS = `WITH RECURSIVE k(caps) AS (
           SELECT (SELECT caps FROM tasks INDEXED BY tasks_ready WHERE status = 'queued' AND caps > k.caps ORDER BY caps LIMIT 1) FROM k WHERE k.caps IS NOT NULL
         ) SELECT caps FROM k WHERE caps IS NOT NULL`;
 /** Skips tasks one of whose locks a running task holds, so they never use up a page (a free task behind many blocked ones would starve). */
-const NOT_BLOCKED = `NOT EXISTS (SELECT 1 FROM json_each(tasks.locks) AS j JOIN locks AS held ON held.name = j.value)`;
+const NOT_BLOCKED = `(tasks.locks IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(tasks.locks) AS j JOIN locks AS held ON held.name = j.value))`;
 /** First page of claim candidates for one capability set: (caps key, limit). */
-export const SQL_CLAIM_PAGE = `SELECT id, priority, locks FROM tasks WHERE status = 'queued' AND caps = ? AND ${NOT_BLOCKED} ORDER BY priority, id LIMIT ?`;
+export const SQL_CLAIM_PAGE = `SELECT ${TASK_COLUMNS} FROM tasks WHERE status = 'queued' AND caps = ? AND ${NOT_BLOCKED} ORDER BY priority, id LIMIT ?`;
 /** Next page (keyset): (caps key, last priority, last id, limit). */
-export const SQL_CLAIM_NEXT_PAGE = `SELECT id, priority, locks FROM tasks WHERE status = 'queued' AND caps = ? AND (priority, id) > (?, ?) AND ${NOT_BLOCKED} ORDER BY priority, id LIMIT ?`;
+export const SQL_CLAIM_NEXT_PAGE = `SELECT ${TASK_COLUMNS} FROM tasks WHERE status = 'queued' AND caps = ? AND (priority, id) > (?, ?) AND ${NOT_BLOCKED} ORDER BY priority, id LIMIT ?`;
 
 /** Distinct capability-set keys among queued tasks: one index seek per key (a skip scan over tasks_ready). */
 export function queuedKeys(db: Db): string[] {
@@ -51,6 +51,8 @@ export function claim(db: Db, offers: SlotOffer[], now: number, leaseMs: number)
   const lockChecked = new Set<string>();
   const claims: Claim[] = [];
   const names = new Map(pool.map((o) => [o.agentId, o.name]));
+  const offersById = new Map(pool.map((o) => [o.agentId, o]));
+  const rowsById = new Map<number, TaskRow>();
 
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const candidates: (Candidate & { priority: number })[] = [];
@@ -62,9 +64,10 @@ export function claim(db: Db, offers: SlotOffer[], now: number, leaseMs: number)
         continue;
       }
       const limit = free + LOCK_SLACK;
-      const rows = (page.after
-        ? db.q(SQL_CLAIM_NEXT_PAGE).all(page.key, page.after[0], page.after[1], limit)
-        : db.q(SQL_CLAIM_PAGE).all(page.key, limit)) as { id: number; priority: number; locks: string | null }[];
+      // Candidates are read whole (raw rows): an assigned one then needs only a plain UPDATE, no read-back.
+      const rows = ((page.after
+        ? db.qa(SQL_CLAIM_NEXT_PAGE).all(page.key, page.after[0], page.after[1], limit)
+        : db.qa(SQL_CLAIM_PAGE).all(page.key, limit)) as unknown[][]).map(taskRowFromArray);
       page.full = rows.length === limit;
       const last = rows.at(-1);
       if (last) page.after = [last.priority, last.id];
@@ -75,6 +78,7 @@ export function claim(db: Db, offers: SlotOffer[], now: number, leaseMs: number)
           lockChecked.add(l);
           if (db.q('SELECT 1 FROM locks WHERE name = ?').get(l)) held.add(l);
         }
+        rowsById.set(r.id, r);
         candidates.push({ id: r.id, priority: r.priority, capabilities: page.caps, locks });
       }
     }
@@ -84,14 +88,15 @@ export function claim(db: Db, offers: SlotOffer[], now: number, leaseMs: number)
     const locksOf = new Map(candidates.map((c) => [c.id, c.locks]));
     for (const a of assignments) {
       const name = names.get(a.agentId)!;
-      const row = db
+      const changed = db
         .q(`UPDATE tasks SET status = 'running', attempts = attempts + 1, agent = ?, agent_id = ?, lease_until = ?, started_at = ?, updated_at = ?,
               reason = NULL, deadline = NULL, pid = NULL, pid_start = NULL, log_path = NULL
-            WHERE id = ? AND status = 'queued' RETURNING *`)
-        .get(name, a.agentId, now + leaseMs, now, now, a.taskId) as TaskRow | undefined;
-      if (!row) continue;
-      const offer = pool.find((o) => o.agentId === a.agentId)!;
-      offer.free--;
+            WHERE id = ? AND status = 'queued'`)
+        .run(name, a.agentId, now + leaseMs, now, now, a.taskId).changes;
+      if (changed !== 1) continue;
+      const row = rowsById.get(a.taskId)!;
+      Object.assign(row, { status: 'running', attempts: row.attempts + 1, agent: name, agent_id: a.agentId, lease_until: now + leaseMs, started_at: now, updated_at: now, reason: null, deadline: null, pid: null, pid_start: null, log_path: null });
+      offersById.get(a.agentId)!.free--;
       for (const l of locksOf.get(a.taskId) ?? []) {
         db.q('INSERT INTO locks (name, task_id, attempt) VALUES (?, ?, ?)').run(l, row.id, row.attempts);
         held.add(l);

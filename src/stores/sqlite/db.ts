@@ -37,6 +37,17 @@ export class Db {
     return s;
   }
 
+  /** Like q(), but the statement returns rows as arrays (raw mode): cheaper for wide rows. */
+  qa(sql: string): Statement {
+    const key = `raw:${sql}`;
+    let s = this.stmts.get(key);
+    if (!s) {
+      s = this.raw.prepare(sql).raw(true);
+      this.stmts.set(key, s);
+    }
+    return s;
+  }
+
   /** Runs `fn` in one IMMEDIATE transaction (the write lock is taken up front, so no upgrade deadlocks). */
   tx<T>(fn: () => T): T {
     return this.raw.transaction(fn).immediate();

@@ -43,6 +43,53 @@ export interface TaskRow {
   finished_at: number | null;
 }
 
+/** Task columns in a fixed order: statements that read whole tasks select these in raw (array) mode and map
+ * them with taskRowFromArray, which is much cheaper than letting the driver build an object per row. */
+export const TASK_COLUMNS = 'id, title, prompt, type, priority, caps, locks, deps, deps_pending, status, attempts, attempt_base, max_attempts, backoff_ms, backoff_cap_ms, timeout_ms, schedule_timeout_ms, deadline, run_at, idem_key, agent, agent_id, lease_until, pid, pid_start, log_path, reason, error, result, output, input_tokens, output_tokens, cost_usd, metadata, created_at, updated_at, started_at, finished_at';
+
+export function taskRowFromArray(a: unknown[]): TaskRow {
+  return {
+    id: a[0] as TaskRow['id'],
+    title: a[1] as TaskRow['title'],
+    prompt: a[2] as TaskRow['prompt'],
+    type: a[3] as TaskRow['type'],
+    priority: a[4] as TaskRow['priority'],
+    caps: a[5] as TaskRow['caps'],
+    locks: a[6] as TaskRow['locks'],
+    deps: a[7] as TaskRow['deps'],
+    deps_pending: a[8] as TaskRow['deps_pending'],
+    status: a[9] as TaskRow['status'],
+    attempts: a[10] as TaskRow['attempts'],
+    attempt_base: a[11] as TaskRow['attempt_base'],
+    max_attempts: a[12] as TaskRow['max_attempts'],
+    backoff_ms: a[13] as TaskRow['backoff_ms'],
+    backoff_cap_ms: a[14] as TaskRow['backoff_cap_ms'],
+    timeout_ms: a[15] as TaskRow['timeout_ms'],
+    schedule_timeout_ms: a[16] as TaskRow['schedule_timeout_ms'],
+    deadline: a[17] as TaskRow['deadline'],
+    run_at: a[18] as TaskRow['run_at'],
+    idem_key: a[19] as TaskRow['idem_key'],
+    agent: a[20] as TaskRow['agent'],
+    agent_id: a[21] as TaskRow['agent_id'],
+    lease_until: a[22] as TaskRow['lease_until'],
+    pid: a[23] as TaskRow['pid'],
+    pid_start: a[24] as TaskRow['pid_start'],
+    log_path: a[25] as TaskRow['log_path'],
+    reason: a[26] as TaskRow['reason'],
+    error: a[27] as TaskRow['error'],
+    result: a[28] as TaskRow['result'],
+    output: a[29] as TaskRow['output'],
+    input_tokens: a[30] as TaskRow['input_tokens'],
+    output_tokens: a[31] as TaskRow['output_tokens'],
+    cost_usd: a[32] as TaskRow['cost_usd'],
+    metadata: a[33] as TaskRow['metadata'],
+    created_at: a[34] as TaskRow['created_at'],
+    updated_at: a[35] as TaskRow['updated_at'],
+    started_at: a[36] as TaskRow['started_at'],
+    finished_at: a[37] as TaskRow['finished_at'],
+  };
+}
+
 const EMPTY: readonly never[] = Object.freeze([]) as readonly never[];
 
 export function parseJson(text: string | null): unknown {

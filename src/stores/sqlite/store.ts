@@ -20,7 +20,7 @@ import { AgentWrites } from './agents.js';
 import { claim, queuedKeys } from './claim.js';
 import { Db } from './db.js';
 import { migrate } from './migrate.js';
-import { toAttempt, toEvent, toTask, type AttemptRow, type TaskRow } from './rows.js';
+import { TASK_COLUMNS, taskRowFromArray, toAttempt, toEvent, toTask, type AttemptRow } from './rows.js';
 import { TaskWrites } from './tasks.js';
 
 interface QueuedOp {
@@ -48,7 +48,7 @@ export class SqliteStore implements Store {
   private readonly tasks: TaskWrites;
   private readonly agents: AgentWrites;
   private queue: QueuedOp[] = [];
-  private flushScheduled = false;
+  private flushTimer: NodeJS.Immediate | null = null;
   private dataVersion = -1;
   private closed = false;
 
@@ -78,6 +78,11 @@ export class SqliteStore implements Store {
     const settled: [QueuedOp, boolean, unknown][] = [];
     const ops = this.queue;
     this.queue = [];
+    if (this.flushTimer) {
+      // these reports ride in this transaction; a later report schedules its own flush
+      clearImmediate(this.flushTimer);
+      this.flushTimer = null;
+    }
     let out: { ok: true; value: T } | { ok: false; error: unknown };
     try {
       out = this.db.tx(() => {
@@ -113,7 +118,7 @@ export class SqliteStore implements Store {
   }
 
   private flush(): void {
-    this.flushScheduled = false;
+    this.flushTimer = null;
     if (this.queue.length === 0 || this.closed) return;
     try {
       this.write(Date.now(), () => undefined);
@@ -126,10 +131,7 @@ export class SqliteStore implements Store {
     return new Promise<T>((resolve, reject) => {
       if (this.closed) return reject(new HiveError('STORE_UNAVAILABLE', 'the store is closed'));
       this.queue.push({ apply, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.flushTimer ??= setImmediate(() => this.flush());
     });
   }
 
@@ -163,8 +165,8 @@ export class SqliteStore implements Store {
       args.push(f.afterId);
     }
     const limit = Math.min(Math.max(f.limit ?? 100, 1), 10_000);
-    const sql = `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${f.desc ? 'DESC' : 'ASC'} LIMIT ${limit}`;
-    return (this.db.q(sql).all(...args) as TaskRow[]).map(toTask);
+    const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${f.desc ? 'DESC' : 'ASC'} LIMIT ${limit}`;
+    return (this.db.qa(sql).all(...args) as unknown[][]).map((a) => toTask(taskRowFromArray(a)));
   }
 
   async listAttempts(taskId: number): Promise<Attempt[]> {

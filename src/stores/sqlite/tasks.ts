@@ -6,7 +6,7 @@ import type { Completion, EnqueueResult, Failure, FailOutcome, NewTask, RunningA
 import { PRIORITY_RANK, type Task, type Usage } from '../../core/types.js';
 import { formatDuration } from '../../core/duration.js';
 import type { Db } from './db.js';
-import { toTask, type TaskRow } from './rows.js';
+import { TASK_COLUMNS, taskRowFromArray, toTask, type TaskRow } from './rows.js';
 
 /** Per-agent counters gathered during one transaction and written once at its end. */
 interface Tally {
@@ -102,7 +102,8 @@ export class TaskWrites {
   }
 
   getRow(id: number): TaskRow {
-    const r = this.db.q('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    const a = this.db.qa(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get(id) as unknown[] | undefined;
+    const r = a && taskRowFromArray(a);
     if (!r) throw new HiveError('TASK_NOT_FOUND', `no task with id ${id}`, { details: { taskId: id } });
     return r;
   }
@@ -144,13 +145,14 @@ export class TaskWrites {
         byKey.set(t.idempotencyKey, i);
       }
       const deps = [...new Set(t.dependsOn.map((d) => (typeof d === 'number' ? d : ids[byRef.get(d)!])))];
-      ids[i] = this.insert(t, deps, now);
-      out[i] = { task: toTask(this.getRow(ids[i])), created: true };
+      const row = this.insert(t, deps, now);
+      ids[i] = row.id;
+      out[i] = { task: toTask(row), created: true };
     }
     return out;
   }
 
-  private insert(t: NewTask, deps: number[], now: number): number {
+  private insert(t: NewTask, deps: number[], now: number): TaskRow {
     let open = 0;
     let failedDep: { id: number; status: string } | null = null;
     for (const d of deps) {
@@ -166,21 +168,25 @@ export class TaskWrites {
       status = 'cancelled';
       reason = `DEPENDENCY_FAILED: dependency ${failedDep.id} is ${failedDep.status}`;
     }
-    const deadline = status === 'queued' && t.scheduleTimeoutMs > 0 ? now + t.scheduleTimeoutMs : null;
-    const row = this.db
+    // The row is built here and inserted as is, so the Task returned needs no read-back.
+    const row: TaskRow = {
+      id: 0, title: t.title, prompt: t.prompt, type: t.type, priority: PRIORITY_RANK[t.priority], caps: key,
+      locks: t.locks.length ? JSON.stringify(t.locks) : null, deps: deps.length ? JSON.stringify(deps) : null, deps_pending: open, status,
+      attempts: 0, attempt_base: 0, max_attempts: t.retry.maxAttempts, backoff_ms: t.retry.backoffMs, backoff_cap_ms: t.retry.backoffCapMs,
+      timeout_ms: t.timeoutMs, schedule_timeout_ms: t.scheduleTimeoutMs, deadline: status === 'queued' && t.scheduleTimeoutMs > 0 ? now + t.scheduleTimeoutMs : null,
+      run_at: now, idem_key: t.idempotencyKey ?? null, agent: null, agent_id: null, lease_until: null, pid: null, pid_start: null, log_path: null,
+      reason, error: status === 'cancelled' ? reason : null, result: null, output: null, input_tokens: 0, output_tokens: 0, cost_usd: 0,
+      metadata: t.metadata && Object.keys(t.metadata).length ? JSON.stringify(t.metadata) : null,
+      created_at: now, updated_at: now, started_at: null, finished_at: status === 'cancelled' ? now : null,
+    };
+    row.id = (this.db
       .q(`INSERT INTO tasks (title, prompt, type, priority, caps, locks, deps, deps_pending, status, max_attempts, backoff_ms, backoff_cap_ms,
             timeout_ms, schedule_timeout_ms, deadline, run_at, idem_key, reason, error, metadata, created_at, updated_at, finished_at)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
       .get(
-        t.title, t.prompt, t.type, PRIORITY_RANK[t.priority], key,
-        t.locks.length ? JSON.stringify(t.locks) : null,
-        deps.length ? JSON.stringify(deps) : null,
-        open, status, t.retry.maxAttempts, t.retry.backoffMs, t.retry.backoffCapMs,
-        t.timeoutMs, t.scheduleTimeoutMs, deadline, now, t.idempotencyKey ?? null, reason,
-        status === 'cancelled' ? reason : null,
-        t.metadata && Object.keys(t.metadata).length ? JSON.stringify(t.metadata) : null,
-        now, now, status === 'cancelled' ? now : null,
-      ) as { id: number };
+        row.title, row.prompt, row.type, row.priority, row.caps, row.locks, row.deps, row.deps_pending, row.status, row.max_attempts, row.backoff_ms, row.backoff_cap_ms,
+        row.timeout_ms, row.schedule_timeout_ms, row.deadline, row.run_at, row.idem_key, row.reason, row.error, row.metadata, row.created_at, row.updated_at, row.finished_at,
+      ) as { id: number }).id;
     const id = row.id;
     if (deps.length) {
       const st = this.db.q('INSERT OR IGNORE INTO task_deps (dep_id, task_id) VALUES (?, ?)');
@@ -188,7 +194,7 @@ export class TaskWrites {
     }
     this.db.event(now, 'task.enqueued', subject(id), { status: status === 'cancelled' ? 'pending' : status, title: t.title, priority: t.priority, capabilities: t.capabilities, dependsOn: deps });
     if (status === 'cancelled') this.db.event(now, 'task.cancelled', subject(id), { reason: reason! });
-    return id;
+    return row;
   }
 
   // ---------------------------------------------------------------- attempt reports
@@ -232,7 +238,8 @@ export class TaskWrites {
   }
 
   fail(taskId: number, attempt: number, f: Failure, now: number): FailOutcome {
-    const r = this.db.q('SELECT * FROM tasks WHERE id = ?').get(taskId) as TaskRow | undefined;
+    const a = this.db.qa(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get(taskId) as unknown[] | undefined;
+    const r = a && taskRowFromArray(a);
     if (!r || r.status !== 'running' || r.attempts !== attempt) this.stale(taskId, attempt, now);
     const used = r.attempts - r.attempt_base;
     let next: FailOutcome = 'dead';

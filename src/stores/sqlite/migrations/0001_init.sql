@@ -5,7 +5,10 @@
 --   schedule timeout: queued tasks past their deadline           -> tasks_deadline (partial: queued)
 --   reaper: running tasks whose lease expired                     -> tasks_lease (partial: running)
 --   dependents of a finished task                                 -> task_deps primary key (dep_id, task_id)
---   listing by status (dead letters, running per agent)           -> tasks_status
+--   dead letters                                                 -> tasks_dead (partial: dead)
+--   running attempts per agent                                    -> tasks_lease
+-- There is deliberately no index on status alone: every state change would pay for it, and the
+-- listings that would use it (`hive status` counts, task list by status) are not on the hot path.
 
 CREATE TABLE tasks (
   id                  INTEGER PRIMARY KEY,
@@ -51,7 +54,7 @@ CREATE INDEX tasks_ready    ON tasks (caps, priority, id) WHERE status = 'queued
 CREATE INDEX tasks_due      ON tasks (run_at)             WHERE status = 'pending' AND deps_pending = 0;
 CREATE INDEX tasks_deadline ON tasks (deadline)           WHERE status = 'queued' AND deadline IS NOT NULL;
 CREATE INDEX tasks_lease    ON tasks (lease_until)        WHERE status = 'running';
-CREATE INDEX tasks_status   ON tasks (status, id);
+CREATE INDEX tasks_dead     ON tasks (id)                 WHERE status = 'dead';
 
 CREATE TABLE task_deps (
   dep_id  INTEGER NOT NULL,
