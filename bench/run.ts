@@ -86,14 +86,21 @@ async function latency(n = 500): Promise<number[]> {
   });
 }
 
-/** Raw spawn rate of /bin/true with `concurrency` in flight. */
-async function rawSpawn(n: number, concurrency: number): Promise<number> {
+/** Raw spawn rate of /bin/true with `concurrency` in flight; `pipes` also reads stdout/stderr (as any runtime that logs must). */
+async function rawSpawn(n: number, concurrency: number, pipes = false): Promise<number> {
   let next = 0;
   const t0 = performance.now();
   const worker = async (): Promise<void> => {
     while (next < n) {
       next++;
-      await new Promise<void>((resolve) => spawn('/bin/true', [], { stdio: 'ignore' }).on('close', () => resolve()));
+      await new Promise<void>((resolve) => {
+        const c = spawn('/bin/true', [], { stdio: pipes ? ['ignore', 'pipe', 'pipe'] : 'ignore' });
+        if (pipes) {
+          c.stdout!.resume();
+          c.stderr!.resume();
+        }
+        c.on('close', () => resolve());
+      });
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -152,13 +159,16 @@ async function main(): Promise<void> {
   if (want('command')) {
     const hiveRates = [];
     const rawRates = [];
+    const pipedRates = [];
     for (let i = 0; i < RUNS; i++) {
       rawRates.push(await rawSpawn(2_000, 8));
+      pipedRates.push(await rawSpawn(2_000, 8, true));
       hiveRates.push(await commandTrue());
     }
     const h = median(hiveRates);
     const r = median(rawRates);
-    emit({ bench: 'command_true_tasks_per_s', tasks: 2_000, slots: 8, hive_median: round(h), raw_spawn_median: round(r), ratio: round(h / r, 2), target_ratio: 0.7 });
+    const p = median(pipedRates);
+    emit({ bench: 'command_true_tasks_per_s', tasks: 2_000, slots: 8, hive_median: round(h), raw_spawn_median: round(r), raw_spawn_piped_median: round(p), ratio: round(h / r, 2), ratio_to_piped: round(h / p, 2), target_ratio: 0.7 });
   }
   if (want('rss')) {
     const r = await rss100();

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { resolveOptions, type Options } from './core/options.js';
+import { checkOptions, resolveOptions, type Options } from './core/options.js';
+import { validationError } from './core/errors.js';
 import { Orchestrator } from './engine/orchestrator.js';
 import { defaultRuntimes } from './runtimes/index.js';
 import type { InlineFn } from './runtimes/inline/index.js';
@@ -50,6 +51,8 @@ export interface CreateHiveOptions extends Options {
 /** Opens (creating and migrating if needed) the SQLite store in `dataDir` and builds the orchestrator. Call start() to run it. */
 export async function createHive(opts: CreateHiveOptions = {}): Promise<Orchestrator> {
   const options = resolveOptions({ ...opts, dataDir: resolve(opts.dataDir ?? '.hive') });
+  const bad = checkOptions(options);
+  if (bad.length) throw validationError(bad, 'options');
   const store = await openSqliteStore(join(options.dataDir, 'hive.db'), { durability: options.durability, random: opts.random });
   return new Orchestrator({
     store,
@@ -57,7 +60,8 @@ export async function createHive(opts: CreateHiveOptions = {}): Promise<Orchestr
     runtimes: { ...defaultRuntimes(opts.inline ?? {}), ...(opts.runtimes ?? {}) },
     processes: processControl,
     node: { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, pid: process.pid, pidStart: readPidStart(process.pid), host: hostname() },
-    baseEnv: filterEnv(opts.env ?? process.env, DEFAULT_ENV_ALLOW),
+    // every agent process carries HIVE_DATA_DIR: crash recovery finds orphans by it
+    baseEnv: { ...filterEnv(opts.env ?? process.env, DEFAULT_ENV_ALLOW), HIVE_DATA_DIR: options.dataDir },
     onError: opts.onError,
   });
 }

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HiveError, type FieldIssue } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
-import { resolveOptions, type Options, type ResolvedOptions } from '../core/options.js';
+import { checkOptions, resolveOptions, type Options, type ResolvedOptions } from '../core/options.js';
 import type { AgentSpec } from '../core/store.js';
 import { PRIORITIES, type RuntimeSpec } from '../core/types.js';
 
@@ -142,10 +142,10 @@ export function loadConfig(flags: ConfigOverrides, env: NodeJS.ProcessEnv, cwd =
       return undefined;
     }
   };
-  const durability = flags.durability ?? env.HIVE_DURABILITY ?? c.durability;
+  const durability = flags.durability || env.HIVE_DURABILITY || c.durability;
   if (durability !== undefined && durability !== 'full' && durability !== 'normal') envIssues.push({ path: flags.durability ? '--durability' : 'HIVE_DURABILITY', message: `expected full or normal, got ${JSON.stringify(durability)}` });
   const opts: Options = {
-    dataDir: resolve(cwd, flags.data ?? env.HIVE_DATA ?? (c.data !== undefined ? resolve(base, c.data) : '.hive')),
+    dataDir: resolve(cwd, flags.data || env.HIVE_DATA || (c.data !== undefined ? resolve(base, c.data) : '.hive')),
     durability: durability as 'full' | 'normal' | undefined,
     leaseMs: envDuration('HIVE_LEASE') ?? c.engine.lease,
     pollMs: envDuration('HIVE_POLL') ?? c.engine.poll,
@@ -162,6 +162,8 @@ export function loadConfig(flags: ConfigOverrides, env: NodeJS.ProcessEnv, cwd =
   if (envIssues.length) throw new HiveError('CONFIG_INVALID', `${envIssues[0].path}: ${envIssues[0].message}`, { details: { issues: envIssues } });
   const clean = <T extends object>(o: T): T => JSON.parse(JSON.stringify(o)) as T; // drop undefined so defaults apply
   const options = resolveOptions(clean(opts));
+  const bad = checkOptions(options);
+  if (bad.length) throw new HiveError('CONFIG_INVALID', `${bad[0].path}: ${bad[0].message}`, { details: { file, issues: bad } });
 
   const agentsData = agentsParsed.data;
   const entries = Array.isArray(agentsData) ? agentsData.map((a, i) => [a.name, a, `agents.${i}`] as const) : Object.entries(agentsData).map(([n, a]) => [a.name ?? n, a, `agents.${n}`] as const);

@@ -18,7 +18,9 @@ export function buildProgram(): Command {
     .option('--durability <mode>', 'full (fsync every commit) or normal (env HIVE_DURABILITY)')
     .showHelpAfterError(false)
     .exitOverride();
-  program.configureOutput({ writeErr: () => undefined });
+  // commander's own error lines are replaced by our `error CODE: message`; help still prints
+  const quiet = { outputError: (): void => undefined };
+  program.configureOutput(quiet);
   registerUp(program);
   registerDemo(program);
   registerAgentCommands(program);
@@ -28,10 +30,10 @@ export function buildProgram(): Command {
   registerEvents(program);
   for (const c of program.commands) {
     c.exitOverride();
-    c.configureOutput({ writeErr: () => undefined });
+    c.configureOutput(quiet);
     for (const s of c.commands) {
       s.exitOverride();
-      s.configureOutput({ writeErr: () => undefined });
+      s.configureOutput(quiet);
     }
   }
   return program;
@@ -43,7 +45,8 @@ export async function main(argv: string[]): Promise<number> {
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.help') return 1; // a command group without its subcommand: usage was printed
       const message = err.message.replace(/^error: /, '');
       process.stderr.write(`error VALIDATION_FAILED: ${message}\n`);
       return 2;

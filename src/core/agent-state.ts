@@ -6,11 +6,11 @@ import type { AgentStatus } from './types.js';
  * `active` = idle and ready (free slots), `busy` = every slot taken.
  */
 export const AGENT_TRANSITIONS: Readonly<Record<AgentStatus, readonly AgentStatus[]>> = {
-  inactive: ['starting', 'maintenance', 'stopped'],
+  inactive: ['starting', 'maintenance', 'stopped', 'error'],
   starting: ['active', 'error', 'shutting_down', 'stopped'],
   active: ['busy', 'maintenance', 'shutting_down', 'error', 'stopped'],
   busy: ['active', 'maintenance', 'shutting_down', 'error', 'stopped'],
-  error: ['starting', 'maintenance', 'shutting_down', 'stopped', 'inactive'],
+  error: ['starting', 'active', 'maintenance', 'shutting_down', 'stopped', 'inactive'],
   maintenance: ['starting', 'active', 'inactive', 'shutting_down', 'stopped'],
   shutting_down: ['stopped', 'inactive'],
   stopped: ['starting', 'inactive', 'maintenance'],

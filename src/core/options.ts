@@ -1,3 +1,4 @@
+import type { FieldIssue } from './errors.js';
 import type { Priority, RetryPolicy } from './types.js';
 
 /**
@@ -7,7 +8,7 @@ import type { Priority, RetryPolicy } from './types.js';
 export interface TaskDefaults {
   priority: Priority;
   retry: RetryPolicy;
-  /** 0 = the agent's limit, or none. */
+  /** Run timeout for tasks that set none and whose agent sets none (0 = none). */
   timeoutMs: number;
   /** 0 = wait forever. */
   scheduleTimeoutMs: number;
@@ -19,9 +20,9 @@ export interface ResolvedOptions {
   durability: 'full' | 'normal';
   /** A running attempt's lease; renewed every leaseMs/3 while the attempt runs. */
   leaseMs: number;
-  /** How often timers run: retry promotion, schedule timeouts, changes made by other processes. */
+  /** How often timers run: retry promotion, changes made by other processes, a claim retry when slots are free. */
   pollMs: number;
-  /** How often expired leases are reaped. */
+  /** How often expired leases are reaped and schedule timeouts checked. */
   reapIntervalMs: number;
   /** After SIGTERM, how long a process group gets before SIGKILL. */
   killGraceMs: number;
@@ -72,4 +73,18 @@ export function resolveOptions(opts: Options = {}): ResolvedOptions {
       scheduleTimeoutMs: td.scheduleTimeoutMs ?? d.taskDefaults.scheduleTimeoutMs,
     },
   };
+}
+
+/** Lower bounds below which the engine cannot work (a zero lease fails every attempt, a zero poll spins). */
+export const OPTION_MINIMUMS = Object.freeze({ leaseMs: 100, pollMs: 1, reapIntervalMs: 10 });
+
+/** Problems with resolved options, keyed by their hive.yaml path. */
+export function checkOptions(o: ResolvedOptions): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const keys = { leaseMs: 'engine.lease', pollMs: 'engine.poll', reapIntervalMs: 'engine.reap_interval' } as const;
+  for (const [k, path] of Object.entries(keys) as [keyof typeof OPTION_MINIMUMS, string][]) {
+    if (!(o[k] >= OPTION_MINIMUMS[k])) issues.push({ path, message: `must be at least ${OPTION_MINIMUMS[k]}ms, got ${o[k]}ms` });
+  }
+  if (o.leaseMs <= o.reapIntervalMs) issues.push({ path: 'engine.lease', message: `must be longer than engine.reap_interval (${o.reapIntervalMs}ms)` });
+  return issues;
 }

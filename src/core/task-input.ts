@@ -99,7 +99,8 @@ export function resolveTaskInput(input: TaskInput, defaults: TaskDefaults, path 
       backoffMs: input.backoffMs ?? defaults.retry.backoffMs,
       backoffCapMs: input.backoffCapMs ?? defaults.retry.backoffCapMs,
     },
-    timeoutMs: input.timeoutMs ?? defaults.timeoutMs,
+    // 0 = not set on the task: the agent's limit applies, then the default (see engine/scheduler.ts)
+    timeoutMs: input.timeoutMs ?? 0,
     scheduleTimeoutMs: input.scheduleTimeoutMs ?? defaults.scheduleTimeoutMs,
     idempotencyKey: input.idempotencyKey ?? null,
     metadata: input.metadata ?? {},

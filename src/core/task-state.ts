@@ -27,9 +27,9 @@ export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
   return TASK_TRANSITIONS[from].includes(to);
 }
 
-export function assertTaskTransition(taskId: number, from: TaskStatus, to: TaskStatus, action = to): void {
+export function assertTaskTransition(taskId: number, from: TaskStatus, to: TaskStatus, action: string = `move it to ${to}`): void {
   if (!canTransition(from, to)) {
-    throw new HiveError('INVALID_TRANSITION', `task ${taskId} is ${from}; cannot ${action} it (allowed from ${from}: ${TASK_TRANSITIONS[from].join(', ') || 'nothing, it is final'})`, {
+    throw new HiveError('INVALID_TRANSITION', `task ${taskId} is ${from}; cannot ${action} (allowed from ${from}: ${TASK_TRANSITIONS[from].join(', ') || 'nothing, it is final'})`, {
       details: { taskId, from, to },
     });
   }

@@ -70,12 +70,17 @@ export class Orchestrator {
 
   // ------------------------------------------------------------------ lifecycle
 
-  /** Takes the data directory, recovers from a crashed predecessor, starts agents, and begins dispatching. */
-  async start(): Promise<RecoveryReport> {
+  /**
+   * Takes the data directory (ALREADY_RUNNING if another node holds it), registers `agents` (from hive.yaml),
+   * recovers from a crashed predecessor, starts the agents, and begins dispatching.
+   */
+  async start(opts: { agents?: AgentSpec[] } = {}): Promise<RecoveryReport> {
     if (this.state !== 'idle') throw new HiveError('INVALID_TRANSITION', `the orchestrator is ${this.state}; start() runs once`);
     this.state = 'starting';
     const { processes, node } = this.deps;
     await this.store.acquireNode(node, this.clock.now(), (n) => n.host === node.host && processes.isAlive(n.pid, n.pidStart));
+    // agents from configuration are registered only once this node owns the data directory
+    for (const a of opts.agents ?? []) await this.store.registerAgent(a, this.clock.now());
     const report = await recover(this.store, processes, this.options.dataDir, this.options.killGraceMs, this.clock);
     await this.store.changedElsewhere();
     await this.supervisor.sync();
@@ -130,7 +135,8 @@ export class Orchestrator {
   private every(ms: number, name: string, fn: () => Promise<void>): void {
     this.timers.push(
       setInterval(() => {
-        if (this.busy.has(name) || this.state !== 'running') return;
+        // timers keep running while draining: leases must be renewed, CLI cancels noticed
+        if (this.busy.has(name) || (this.state !== 'running' && this.state !== 'stopping')) return;
         this.busy.add(name);
         fn()
           .catch(this.onError)
@@ -146,10 +152,9 @@ export class Orchestrator {
       this.scheduler.wake();
       this.feed.poke();
     }
-    if ((await this.store.promoteReady(this.clock.now())) > 0) {
-      this.scheduler.wake();
-      this.feed.poke();
-    }
+    if ((await this.store.promoteReady(this.clock.now())) > 0) this.feed.poke();
+    // every poll with free slots claims again, so a failed claim (e.g. a busy store) is retried
+    this.scheduler.wake();
   }
 
   /** Another process (the CLI) cancelled or reassigned an attempt running here: stop its process. */

@@ -101,7 +101,7 @@ export class Scheduler {
           agent: a,
           workdir: a.workdir ?? `${dataDir}/work/${a.name}`,
           logPath: usesLog ? `${dataDir}/logs/${c.task.id}/${c.attempt}.log` : null,
-          timeoutMs: c.task.timeoutMs || a.limits.timeoutMs || 0,
+          timeoutMs: c.task.timeoutMs || a.limits.timeoutMs || this.options.taskDefaults.timeoutMs,
           env: { HIVE_TASK_ID: String(c.task.id), HIVE_ATTEMPT: String(c.attempt), HIVE_AGENT: a.name, HIVE_DATA_DIR: dataDir },
           signal: exec.controller.signal,
         },

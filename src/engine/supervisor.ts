@@ -93,6 +93,12 @@ export class Supervisor {
       if (h && sameDefinition(h.agent, a)) {
         h.agent = a;
         h.version = a.updatedAt;
+        // maintenance ended from another process (`hive agent resume` sets inactive): take tasks again
+        if (h.ready && (a.status === 'inactive' || a.status === 'stopped')) {
+          await this.toStatus(a, 'starting');
+          await this.setStatus(a.name, 'active', 'maintenance ended');
+          await this.refresh(h);
+        }
         continue;
       }
       if (h) await this.stopHandle(h, 'AGENT_CHANGED');
@@ -170,7 +176,7 @@ export class Supervisor {
     } catch (err) {
       this.onError(err);
     }
-    if (code !== 'AGENT_REMOVED') {
+    if (code !== 'AGENT_REMOVED' && h.agent.status !== 'maintenance') {
       await this.setStatus(h.agent.name, 'shutting_down');
       await this.setStatus(h.agent.name, 'stopped');
     }

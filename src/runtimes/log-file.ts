@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ensureDir } from './dirs.js';
+import { ensureDir } from '../fs/dirs.js';
 
 /**
  * One attempt's log file: bytes appended in arrival order. Plain synchronous calls on purpose: an open, a few

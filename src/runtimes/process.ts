@@ -160,10 +160,12 @@ export function findProcessesWithEnv(name: string, value: string): number[] {
   } catch {
     return [];
   }
+  // never this process nor its ancestors (a shell that exported the same variable must survive)
+  const skip = ancestors(process.pid);
   const found: number[] = [];
   for (const entry of entries) {
     const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    if (!Number.isInteger(pid) || skip.has(pid)) continue;
     let environ: string;
     try {
       environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
@@ -173,4 +175,19 @@ export function findProcessesWithEnv(name: string, value: string): number[] {
     if (environ.split('\0').includes(needle)) found.push(pid);
   }
   return found.sort((a, b) => a - b);
+}
+
+/** The pid and its ancestors, read from /proc/PID/stat (field 4 is the parent pid). */
+function ancestors(pid: number): Set<number> {
+  const out = new Set<number>();
+  for (let p = pid; p > 1 && !out.has(p); ) {
+    out.add(p);
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return out;
 }

@@ -287,6 +287,15 @@ export function runStoreSuite(name: string, makeStore: MakeStore): void {
         assert.deepEqual(c2.map((c) => [c.task.id, c.agentName]), [[both.id, 'full']]);
       });
 
+      test('an agent in maintenance (or removed) gets nothing even if offered: the store is the truth', async (store) => {
+        await enqueue(store, [{ title: 'a' }], 1);
+        const m = await agent(store, 'paused', [], 2);
+        await store.setAgentStatus('paused', 'maintenance', 2);
+        assert.equal((await store.claim([offer(m, 2, 0)], 3, LEASE)).length, 0);
+        await store.setAgentStatus('paused', 'active', 4);
+        assert.equal((await store.claim([offer(m, 2, 0)], 5, LEASE)).length, 1);
+      });
+
       test('the least-loaded agent wins: most free slots, then fewest recent failures', async (store) => {
         const A = await agent(store, 'A', ['x'], 4);
         const B = await agent(store, 'B', ['x'], 4);

@@ -44,6 +44,8 @@ describe('duration', () => {
     assert.equal(formatDuration(1500), '1.50s');
     assert.equal(formatDuration(30_000), '30.0s');
     assert.equal(formatDuration(90_500), '1m31s');
-    assert.equal(formatDuration(3_600_000), '60m00s');
+    assert.equal(formatDuration(3_600_000), '1h');
+    assert.equal(formatDuration(86_400_000), '24h');
+    assert.equal(formatDuration(5_400_000), '1h30m');
   });
 });

@@ -41,7 +41,7 @@ describe('task-input', () => {
     const t = resolveTaskInput({ title: 't' }, custom);
     assert.equal(t.priority, 'low');
     assert.deepEqual(t.retry, custom.retry);
-    assert.equal(t.timeoutMs, 9);
+    assert.equal(t.timeoutMs, 0, 'an unset timeout stays 0: the agent limit, then the default, apply when it runs');
     assert.equal(t.scheduleTimeoutMs, 0);
   });
 

@@ -306,3 +306,48 @@ test('a second orchestrator on the same data dir is refused with ALREADY_RUNNING
     await cleanup();
   }
 });
+
+test('timeouts: the task timeout wins, else the agent limit, else the default; a timed-out attempt is TIMEOUT', async () => {
+  const { hive, dir, cleanup } = await testHive({ taskDefaults: { timeoutMs: 60_000 } });
+  try {
+    await hive.registerAgent(agentSpec('slow', [], { kind: 'command', command: 'sleep 5' }, 2, { workdir: join(dir, 'w'), limits: { timeoutMs: 200, memoryMb: 0, contextTokens: 0, costBudgetUsd: 0 } }));
+    await hive.start();
+    const byAgent = await hive.enqueue({ title: 'agent limit', maxAttempts: 1 });
+    const byTask = await hive.enqueue({ title: 'task timeout', maxAttempts: 1, timeoutMs: 100 });
+    await waitFinal(hive, [byAgent.id, byTask.id], 5_000);
+    for (const id of [byAgent.id, byTask.id]) {
+      const t = await hive.getTask(id);
+      assert.equal(t.status, 'dead');
+      assert.match(t.error ?? '', /^TIMEOUT: /);
+    }
+    const [a] = await hive.attempts(byAgent.id);
+    const [b] = await hive.attempts(byTask.id);
+    assert.ok(a.finishedAt! - a.startedAt >= 200 && a.finishedAt! - a.startedAt < 4_000, `agent limit: ran ${a.finishedAt! - a.startedAt}ms`);
+    assert.ok(b.finishedAt! - b.startedAt < a.finishedAt! - a.startedAt + 1_000);
+  } finally {
+    await cleanup();
+  }
+});
+
+test('an agent resumed from maintenance by another process takes tasks again', async () => {
+  const { hive, dir, cleanup } = await testHive({ inline: { ok: () => 'ok' } });
+  try {
+    await hive.registerAgent(agentSpec('m', [], { kind: 'inline', fn: 'ok' }));
+    await hive.start();
+    const cli = await createHive({ dataDir: join(dir, 'data') });
+    try {
+      await cli.setMaintenance('m', true);
+      await waitFor(async () => (await hive.getAgent('m')).status === 'maintenance', 2_000, 'maintenance');
+      const t = await cli.enqueue({ title: 'waits' });
+      await sleep(100);
+      assert.equal((await hive.getTask(t.id)).status, 'queued');
+      await cli.setMaintenance('m', false);
+      await waitFinal(hive, [t.id], 3_000);
+      assert.equal((await hive.getAgent('m')).status, 'active');
+    } finally {
+      await cli.store.close();
+    }
+  } finally {
+    await cleanup();
+  }
+});

@@ -10,8 +10,7 @@ export function registerUp(program: Command): void {
     .action(async (o, cmd: Command) => {
       const { hive, config } = await openHive(cmd.optsWithGlobals() as GlobalFlags);
       try {
-        for (const a of config.agents) await hive.registerAgent(a);
-        const report = await hive.start();
+        const report = await hive.start({ agents: config.agents });
         const agents = await hive.listAgents();
         process.stdout.write(
           `hive up: data ${hive.options.dataDir}, config ${config.file ?? '(none)'}, ${agents.length} agent(s); ` +

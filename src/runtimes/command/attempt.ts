@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { ErrorCode } from '../../core/errors.js';
 import type { RunOutcome, RunRequest, RuntimeEvent, RuntimeSettings } from '../../core/runtime.js';
 import { spawnGroup } from '../child.js';
-import { ensureDir } from '../dirs.js';
+import { ensureDir } from '../../fs/dirs.js';
 import { LogFile } from '../log-file.js';
 import { abortOutcome, abortReason, failure } from '../outcomes.js';
 import { killProcessGroup, readPidStart, terminateGroup } from '../process.js';

@@ -44,7 +44,10 @@ interface Page {
  * a lease, the task's locks, and a `task.started` event.
  */
 export function claim(db: Db, offers: SlotOffer[], now: number, leaseMs: number): Claim[] {
-  const pool = offers.filter((o) => o.free > 0).map((o) => ({ ...o }));
+  // The store is the truth for agent status: an agent paused (or removed) by another process takes nothing,
+  // even before the offering node has noticed.
+  const active = new Set((db.q(`SELECT id FROM agents WHERE status NOT IN ('maintenance', 'shutting_down', 'stopped', 'error')`).all() as { id: number }[]).map((r) => r.id));
+  const pool = offers.filter((o) => o.free > 0 && active.has(o.agentId)).map((o) => ({ ...o }));
   if (pool.length === 0) return [];
   const pages: Page[] = queuedKeys(db).map((key) => ({ key, caps: capsFromKey(key), after: null, full: true }));
   const held = new Set<string>();

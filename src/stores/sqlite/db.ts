@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { ensureDir } from '../../fs/dirs.js';
 import { dirname } from 'node:path';
 import { HiveError } from '../../core/errors.js';
 
@@ -15,13 +15,12 @@ export class Db {
 
   constructor(path: string, durability: 'full' | 'normal') {
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      if (path !== ':memory:') ensureDir(dirname(path));
       this.raw = new Database(path);
       this.raw.pragma('journal_mode = WAL');
       this.raw.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
       this.raw.pragma('busy_timeout = 10000');
       this.raw.pragma('foreign_keys = OFF');
-      this.raw.pragma('cache_size = -65536');
     } catch (err) {
       throw new HiveError('STORE_UNAVAILABLE', `cannot open SQLite store at ${path}: ${(err as Error).message}`, { cause: err });
     }

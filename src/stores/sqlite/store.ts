@@ -23,6 +23,9 @@ import { migrate } from './migrate.js';
 import { TASK_COLUMNS, taskRowFromArray, toAttempt, toEvent, toTask, type AttemptRow } from './rows.js';
 import { TaskWrites } from './tasks.js';
 
+/** How long a lazy report may wait for another transaction before it is committed on its own. */
+const LAZY_FLUSH_MS = 50;
+
 interface QueuedOp {
   apply: () => unknown;
   resolve: (v: any) => void;
@@ -49,6 +52,7 @@ export class SqliteStore implements Store {
   private readonly agents: AgentWrites;
   private queue: QueuedOp[] = [];
   private flushTimer: NodeJS.Immediate | null = null;
+  private lazyTimer: NodeJS.Timeout | null = null;
   private dataVersion = -1;
   private closed = false;
 
@@ -82,6 +86,10 @@ export class SqliteStore implements Store {
       // these reports ride in this transaction; a later report schedules its own flush
       clearImmediate(this.flushTimer);
       this.flushTimer = null;
+    }
+    if (this.lazyTimer) {
+      clearTimeout(this.lazyTimer);
+      this.lazyTimer = null;
     }
     let out: { ok: true; value: T } | { ok: false; error: unknown };
     try {
@@ -119,6 +127,8 @@ export class SqliteStore implements Store {
 
   private flush(): void {
     this.flushTimer = null;
+    if (this.lazyTimer) clearTimeout(this.lazyTimer);
+    this.lazyTimer = null;
     if (this.queue.length === 0 || this.closed) return;
     try {
       this.write(Date.now(), () => undefined);
@@ -127,11 +137,22 @@ export class SqliteStore implements Store {
     }
   }
 
-  private defer<T>(apply: () => T): Promise<T> {
+  /**
+   * Queues a report for the next write transaction. An urgent one (an attempt's end) is flushed on the next
+   * turn of the event loop at the latest; a lazy one (a pid, a lease renewal) waits up to LAZY_FLUSH_MS for a
+   * transaction to ride in, so it rarely costs a commit of its own.
+   */
+  private defer<T>(apply: () => T, lazy = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.closed) return reject(new HiveError('STORE_UNAVAILABLE', 'the store is closed'));
       this.queue.push({ apply, resolve, reject });
-      this.flushTimer ??= setImmediate(() => this.flush());
+      if (!lazy && this.lazyTimer) {
+        clearTimeout(this.lazyTimer);
+        this.lazyTimer = null;
+      }
+      if (lazy) {
+        if (!this.flushTimer) this.lazyTimer ??= setTimeout(() => this.flush(), LAZY_FLUSH_MS);
+      } else this.flushTimer ??= setImmediate(() => this.flush());
     });
   }
 
@@ -186,7 +207,7 @@ export class SqliteStore implements Store {
   }
 
   recordProcess(taskId: number, attempt: number, info: ProcessInfo): Promise<void> {
-    return this.defer(() => this.tasks.recordProcess(taskId, attempt, info.pid, info.pidStart, info.logPath));
+    return this.defer(() => this.tasks.recordProcess(taskId, attempt, info.pid, info.pidStart, info.logPath), true);
   }
 
   complete(taskId: number, attempt: number, done: Completion, now: number): Promise<void> {
@@ -200,7 +221,7 @@ export class SqliteStore implements Store {
   renewLeases(attempts: { taskId: number; attempt: number }[], leaseUntil: number): Promise<void> {
     return this.defer(() => {
       for (const a of attempts) this.tasks.renewLease(a.taskId, a.attempt, leaseUntil);
-    });
+    }, true);
   }
 
   async reapExpired(now: number): Promise<RunningAttempt[]> {

@@ -1,5 +1,6 @@
 import { HiveError } from '../../core/errors.js';
 import { findCycle, topoOrder } from '../../core/dag.js';
+import { CANCELLABLE, RETRYABLE } from '../../core/task-state.js';
 import { backoffDelay } from '../../core/retry.js';
 import { capsFromKey, capsKey, holdsAll, unroutableReason } from '../../core/routing.js';
 import type { Completion, EnqueueResult, Failure, FailOutcome, NewTask, RunningAttempt } from '../../core/store.js';
@@ -313,7 +314,7 @@ export class TaskWrites {
 
   cancel(taskId: number, reason: string, now: number): Task {
     const r = this.getRow(taskId);
-    if (!['pending', 'queued', 'running'].includes(r.status)) {
+    if (!CANCELLABLE.includes(r.status)) {
       throw new HiveError('INVALID_TRANSITION', `task ${taskId} is ${r.status}; only pending, queued or running tasks can be cancelled`, { details: { taskId, status: r.status } });
     }
     const before = toTask(r);
@@ -331,7 +332,7 @@ export class TaskWrites {
 
   retry(taskId: number, now: number): Task {
     const r = this.getRow(taskId);
-    if (r.status !== 'dead' && r.status !== 'cancelled') {
+    if (!RETRYABLE.includes(r.status)) {
       throw new HiveError('INVALID_TRANSITION', `task ${taskId} is ${r.status}; only dead or cancelled tasks can be retried`, { details: { taskId, status: r.status } });
     }
     if (r.deps) {
