@@ -9,7 +9,7 @@ const LOCK_SLACK = 4;
 const MAX_ROUNDS = 8;
 
 // Hot-path statements, exported for the query-plan test (test/stores/sqlite-specific.test.ts).
-// INDEXED BY pins each to its partial index: without statistics the planner prefers tasks_status (status = ?),
+// INDEXED BY pins each to its partial index: without statistics the planner may pick a broader index,
 // which reads every queued task (and sorts them) once per capability set.
 /** Distinct capability-set keys among queued tasks. */
 export const SQL_QUEUED_KEYS = `WITH RECURSIVE k(caps) AS (

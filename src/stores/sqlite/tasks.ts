@@ -24,7 +24,7 @@ interface Tally {
 const subject = (id: number): string => `task:${id}`;
 
 // Hot-path statements, exported for the query-plan test (test/stores/sqlite-specific.test.ts). INDEXED BY pins
-// the timer queries to their partial indexes: without statistics the planner picks tasks_status (status = ?)
+// the timer queries to their partial indexes: without statistics the planner could pick a broader index
 // and reads every pending/queued/running task on each tick.
 /** Pending tasks due now: (now). */
 export const SQL_PROMOTE = `SELECT id, caps, schedule_timeout_ms FROM tasks INDEXED BY tasks_due WHERE status = 'pending' AND deps_pending = 0 AND run_at <= ? LIMIT 1000`;
