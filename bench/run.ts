@@ -119,7 +119,7 @@ async function commandTrue(n = 2_000, slots = 8): Promise<number> {
 }
 
 /** Orchestrator RSS while 100 command agents each run `sleep 5`. */
-async function rss100(): Promise<{ rssMb: number; baselineMb: number }> {
+async function rss100(): Promise<{ rssMb: number; baselineMb: number; running: number }> {
   return withHive({ killGraceMs: 200 }, async (hive) => {
     for (let i = 0; i < 100; i++) await hive.registerAgent(spec(`sleeper${i}`, { kind: 'command', command: ['sleep', '5'] }, 1));
     global.gc?.();
@@ -130,7 +130,7 @@ async function rss100(): Promise<{ rssMb: number; baselineMb: number }> {
     while (hive.runningNow().length < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 500));
     const rssMb = process.memoryUsage().rss / 2 ** 20;
-    return { rssMb, baselineMb };
+    return { rssMb, baselineMb, running: hive.runningNow().length };
   });
 }
 
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
   }
   if (want('rss')) {
     const r = await rss100();
-    emit({ bench: 'rss_100_process_agents_mb', agents: 100, rss_mb: round(r.rssMb), baseline_mb: round(r.baselineMb), target_mb: 300 });
+    emit({ bench: 'rss_100_process_agents_mb', agents: 100, running_at_measure: r.running, rss_mb: round(r.rssMb), baseline_mb_before_start: round(r.baselineMb), target_mb: 300 });
   }
   if (want('claim')) {
     emit({ bench: 'claim_time_ms', ...(await claimScaling([1_000, 1_000_000])), target_ratio: 1.5 });

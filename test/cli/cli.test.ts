@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HIVE_BIN, tempDir } from '../helpers/hive.js';
+import { createHive } from '../../src/index.js';
+import { HIVE_BIN, agentSpec, tempDir, waitFinal } from '../helpers/hive.js';
 
 interface Run {
   code: number | null;
@@ -63,6 +64,7 @@ test('task add/list/show/cancel/retry through the CLI, with clear errors for bad
     fails(hive(t.dir, 'task', 'retry', id2), 'INVALID_TRANSITION');
     assert.match(ok(hive(t.dir, 'task', 'retry', id1)), /queued/);
 
+    fails(hive(t.dir, 'task', 'logs', id1, '--json'), 'VALIDATION_FAILED');
     const status = JSON.parse(ok(hive(t.dir, 'status', '--json')));
     assert.equal(status.tasks.queued, 1);
     assert.equal(status.tasks.cancelled, 1);
@@ -136,4 +138,28 @@ test('hive demo --json: at least 10 tasks on at least 3 agents all complete, the
   assert.equal(summary.agents.reduce((n: number, a: { done: number }) => n + a.done, 0), summary.tasks.length);
   assert.ok(summary.repository.commits >= 4, 'the agents committed their work');
   assert.match(r.stderr, /started on/, 'live progress on stderr');
+});
+
+test('task logs prints the log of an attempt that ran (plain and --json)', async () => {
+  const t = tempDir();
+  try {
+    const h = await createHive({ dataDir: join(t.dir, 'data'), pollMs: 10 });
+    try {
+      await h.registerAgent(agentSpec('echo', [], { kind: 'command', command: 'echo hello {prompt}; echo oops >&2' }, 1, { workdir: join(t.dir, 'w') }));
+      await h.start();
+      const task = await h.enqueue({ title: 'say', prompt: "it's me" });
+      await waitFinal(h, [task.id]);
+    } finally {
+      await h.close({ drainMs: 0 });
+    }
+    const id = '1';
+    assert.equal(ok(hive(t.dir, 'task', 'logs', id)), "hello it's me\noops\n");
+    const j = JSON.parse(ok(hive(t.dir, 'task', 'logs', id, '--json')));
+    assert.equal(j.attempt, 1);
+    assert.equal(j.log, "hello it's me\noops\n");
+    fails(hive(t.dir, 'task', 'logs', id, '--attempt', '2'), 'VALIDATION_FAILED');
+    assert.equal(JSON.parse(ok(hive(t.dir, 'task', 'show', id, '--json'))).output, "hello it's me");
+  } finally {
+    t.cleanup();
+  }
 });

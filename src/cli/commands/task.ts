@@ -116,7 +116,9 @@ export function registerTaskCommands(program: Command): void {
     .description("print an attempt's log (stdout and stderr)")
     .option('--attempt <n>', 'attempt number (default: the latest)')
     .option('-f, --follow', 'keep printing while the attempt runs')
+    .option('--json', 'print { taskId, attempt, path, log } (not with --follow)')
     .action(async (id: string, o, cmd: Command) => {
+      if (o.json && o.follow) throw new HiveError('VALIDATION_FAILED', '--json and --follow do not go together', { details: { issues: [{ path: 'json', message: 'not allowed with --follow' }] } });
       await withHive(g(cmd), async (hive) => {
         const t = await hive.getTask(parseId(id));
         const attempt = parseIntFlag(o.attempt, 'attempt', 1, 1_000_000) ?? t.attempts;
@@ -134,6 +136,7 @@ export function registerTaskCommands(program: Command): void {
           offset = size;
           process.stdout.write(buf);
         };
+        if (o.json) return printJson({ taskId: t.id, attempt, path: existsSync(file) ? file : null, log: existsSync(file) ? readFileSync(file, 'utf8') : null });
         if (!o.follow) {
           if (!existsSync(file)) process.stderr.write(`no log for task ${t.id} attempt ${attempt} (inline agents keep none)\n`);
           else process.stdout.write(readFileSync(file));
