@@ -53,7 +53,7 @@ export async function createHive(opts: CreateHiveOptions = {}): Promise<Orchestr
   const options = resolveOptions({ ...opts, dataDir: resolve(opts.dataDir ?? '.hive') });
   const bad = checkOptions(options);
   if (bad.length) throw validationError(bad, 'options');
-  const store = await openSqliteStore(join(options.dataDir, 'hive.db'), { durability: options.durability, random: opts.random });
+  const store = await openSqliteStore(join(options.dataDir, 'hive.db'), { durability: options.durability, random: opts.random, lockLingerMs: options.killGraceMs + 2_000 });
   return new Orchestrator({
     store,
     options,

@@ -8,7 +8,3 @@ export function backoffDelay(policy: RetryPolicy, failedAttempt: number, random:
   const exp = Math.min(policy.backoffCapMs, policy.backoffMs * 2 ** Math.max(0, failedAttempt - 1));
   return Math.floor(random() * exp);
 }
-
-export function hasAttemptsLeft(policy: RetryPolicy, attemptsMade: number): boolean {
-  return attemptsMade < policy.maxAttempts;
-}

@@ -128,18 +128,29 @@ export interface Store {
   /** Group-committed. Retries with backoff while attempts remain, else dead. Throws STALE_ATTEMPT. */
   fail(taskId: number, attempt: number, failure: Failure, now: number): Promise<FailOutcome>;
   renewLeases(attempts: { taskId: number; attempt: number }[], leaseUntil: number): Promise<void>;
+  /**
+   * An attempt ended from outside (cancel, lease reaped, agent removed) keeps its locks while its process may
+   * still run, for a linger time set by the adapter; the engine calls this once that process is dead.
+   */
+  releaseLocks(taskId: number, attempt: number): Promise<void>;
   /** Fails running attempts whose lease expired (LEASE_EXPIRED); returns them. */
   reapExpired(now: number): Promise<RunningAttempt[]>;
   /** Pending tasks whose dependencies completed and whose retry time passed become queued. */
   promoteReady(now: number): Promise<number>;
   /** Queued tasks past their schedule timeout become dead (SCHEDULE_TIMEOUT). */
   expireUnscheduled(now: number): Promise<number>;
-  /** Cancels a pending, queued or running task (and, transitively, its dependents). Returns the task as it was before. */
+  /**
+   * Cancels a pending, queued or running task (and, transitively, its dependents). Returns the task as it was
+   * before. A running attempt's locks stay held until releaseLocks (or the linger time).
+   */
   cancel(taskId: number, reason: string, now: number): Promise<Task>;
   /** Sends a dead or cancelled task back to the queue with a fresh attempt budget. */
   retry(taskId: number, now: number): Promise<Task>;
-  /** Requeues every dead task (optionally only those with a capability); returns their ids. */
-  requeueDead(now: number, filter?: { capability?: string; limit?: number }): Promise<number[]>;
+  /**
+   * Requeues dead tasks: the `ids` given (all or nothing: INVALID_TRANSITION if one is not dead or depends on a
+   * dead/cancelled task), else every dead task, optionally only those with a capability. Returns their ids.
+   */
+  requeueDead(now: number, filter?: { ids?: number[]; capability?: string; limit?: number }): Promise<number[]>;
   runningAttempts(): Promise<RunningAttempt[]>;
 
   // ---- agents

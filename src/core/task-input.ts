@@ -84,6 +84,13 @@ export function resolveTaskInput(input: TaskInput, defaults: TaskDefaults, path 
   }
   if (input.ref !== undefined && (typeof input.ref !== 'string' || input.ref.length === 0 || input.ref.length > LIMITS.nameChars)) issues.push({ path: p('ref'), message: 'expected a non-empty string' });
   if (input.metadata !== undefined && (input.metadata === null || typeof input.metadata !== 'object' || Array.isArray(input.metadata))) issues.push({ path: p('metadata'), message: 'expected an object' });
+  else if (input.metadata !== undefined) {
+    try {
+      JSON.stringify(input.metadata);
+    } catch (err) {
+      issues.push({ path: p('metadata'), message: `not serialisable as JSON: ${(err as Error).message}` });
+    }
+  }
   if (issues.length) throw validationError(issues, 'task');
   return {
     ref: input.ref,

@@ -1,10 +1,11 @@
 import { systemClock, type Clock } from '../core/clock.js';
-import { HiveError } from '../core/errors.js';
+import { HiveError, validationError, type FieldIssue } from '../core/errors.js';
+import { resolveAgentSpec } from '../core/agent-input.js';
 import type { ResolvedOptions } from '../core/options.js';
 import type { ProcessControl, RuntimeFactory } from '../core/runtime.js';
 import type { AgentSpec, EnqueueResult, NodeInfo, StatusCounts, Store, TaskFilter } from '../core/store.js';
 import { resolveTaskInput, type TaskInput } from '../core/task-input.js';
-import type { Agent, Attempt, HiveEvent, Task } from '../core/types.js';
+import { TASK_STATUSES, type Agent, type Attempt, type HiveEvent, type Task } from '../core/types.js';
 import { EventFeed } from './event-feed.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { Scheduler, type LiveListener, type SchedulerStats } from './scheduler.js';
@@ -45,6 +46,8 @@ export class Orchestrator {
   private timers: NodeJS.Timeout[] = [];
   private busy = new Set<string>();
   private stopping: Promise<void> | null = null;
+  private starting: Promise<RecoveryReport> | null = null;
+  private readonly inFlight = new Map<string, Promise<void>>();
   private drainUntil = 0;
 
   constructor(private readonly deps: OrchestratorDeps) {
@@ -74,16 +77,32 @@ export class Orchestrator {
    * Takes the data directory (ALREADY_RUNNING if another node holds it), registers `agents` (from hive.yaml),
    * recovers from a crashed predecessor, starts the agents, and begins dispatching.
    */
-  async start(opts: { agents?: AgentSpec[] } = {}): Promise<RecoveryReport> {
-    if (this.state !== 'idle') throw new HiveError('INVALID_TRANSITION', `the orchestrator is ${this.state}; start() runs once`);
+  start(opts: { agents?: AgentSpec[] } = {}): Promise<RecoveryReport> {
+    if (this.state !== 'idle') return Promise.reject(new HiveError('INVALID_TRANSITION', `the orchestrator is ${this.state}; start() runs once`));
     this.state = 'starting';
+    this.starting = this.startUp(opts);
+    return this.starting;
+  }
+
+  private async startUp(opts: { agents?: AgentSpec[] }): Promise<RecoveryReport> {
     const { processes, node } = this.deps;
-    await this.store.acquireNode(node, this.clock.now(), (n) => n.host === node.host && processes.isAlive(n.pid, n.pidStart));
-    // agents from configuration are registered only once this node owns the data directory
-    for (const a of opts.agents ?? []) await this.store.registerAgent(a, this.clock.now());
-    const report = await recover(this.store, processes, this.options.dataDir, this.options.killGraceMs, this.clock);
-    await this.store.changedElsewhere();
-    await this.supervisor.sync();
+    let owned = false;
+    let report: RecoveryReport;
+    try {
+      await this.store.acquireNode(node, this.clock.now(), (n) => n.host === node.host && processes.isAlive(n.pid, n.pidStart));
+      owned = true;
+      // agents from configuration are registered only once this node owns the data directory
+      for (const a of opts.agents ?? []) await this.store.registerAgent(a, this.clock.now());
+      report = await recover(this.store, processes, this.options.dataDir, this.options.killGraceMs, this.clock);
+      await this.store.changedElsewhere();
+      await this.supervisor.sync();
+    } catch (err) {
+      // leave nothing behind: no agent running, the data directory free again
+      await this.supervisor.stopAll(this.options.killGraceMs).catch(this.onError);
+      if (owned) await this.store.releaseNode(node.id, this.clock.now()).catch(this.onError);
+      this.state = 'stopped';
+      throw err;
+    }
     this.state = 'running';
     this.scheduler.paused = false;
     this.every(this.options.pollMs, 'poll', () => this.poll());
@@ -105,9 +124,11 @@ export class Orchestrator {
       this.drainUntil = Math.min(this.drainUntil, Date.now() + drainMs);
       return this.stopping;
     }
+    if (this.state === 'starting') await this.starting?.catch(() => undefined);
     if (this.state !== 'running') return;
     this.state = 'stopping';
     this.scheduler.paused = true;
+    this.supervisor.closed = true; // no agent (re)starts while draining
     this.drainUntil = Date.now() + drainMs;
     this.stopping = this.shutdown();
     return this.stopping;
@@ -120,6 +141,7 @@ export class Orchestrator {
     while (this.supervisor.runningCount() > 0 && Date.now() < hard) await sleep(10);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await Promise.all(this.inFlight.values()); // a poll or reap under way finishes before the agents stop
     await this.supervisor.stopAll(this.options.killGraceMs);
     await this.store.releaseNode(this.deps.node.id, this.clock.now());
     await this.feed.pump();
@@ -138,9 +160,13 @@ export class Orchestrator {
         // timers keep running while draining: leases must be renewed, CLI cancels noticed
         if (this.busy.has(name) || (this.state !== 'running' && this.state !== 'stopping')) return;
         this.busy.add(name);
-        fn()
+        const p = fn()
           .catch(this.onError)
-          .finally(() => this.busy.delete(name));
+          .finally(() => {
+            this.busy.delete(name);
+            this.inFlight.delete(name);
+          });
+        this.inFlight.set(name, p);
       }, ms),
     );
   }
@@ -170,7 +196,7 @@ export class Orchestrator {
   private async reap(): Promise<void> {
     const now = this.clock.now();
     const reaped = await this.store.reapExpired(now);
-    for (const r of reaped) this.scheduler.abort(r.taskId, new HiveError('LEASE_EXPIRED', `lease of task ${r.taskId} attempt ${r.attempt} expired`));
+    for (const r of reaped) this.scheduler.abort(r.taskId, new HiveError('LEASE_EXPIRED', `lease of task ${r.taskId} attempt ${r.attempt} expired`), r.attempt);
     const expired = await this.store.expireUnscheduled(now);
     if (reaped.length || expired) {
       this.scheduler.wake();
@@ -187,6 +213,7 @@ export class Orchestrator {
 
   /** Validates and enqueues one or many tasks in one transaction (refs let them depend on each other). */
   async submit(inputs: TaskInput[]): Promise<EnqueueResult[]> {
+    if (!Array.isArray(inputs) || inputs.length === 0) throw validationError([{ path: 'tasks', message: 'expected a non-empty array of tasks' }], 'tasks');
     const many = inputs.length > 1;
     const tasks = inputs.map((t, i) => resolveTaskInput(t, this.options.taskDefaults, many ? `tasks.${i}` : ''));
     const out = await this.store.enqueue(tasks, this.clock.now());
@@ -203,7 +230,15 @@ export class Orchestrator {
     return this.store.getTask(id);
   }
 
-  listTasks(filter: TaskFilter = {}): Promise<Task[]> {
+  async listTasks(filter: TaskFilter = {}): Promise<Task[]> {
+    const issues = [
+      ...checkInt(filter.limit, 'limit', 1, 10_000),
+      ...checkInt(filter.afterId, 'afterId', 0, Number.MAX_SAFE_INTEGER),
+      ...(filter.capability !== undefined && typeof filter.capability !== 'string' ? [{ path: 'capability', message: 'expected a string' }] : []),
+      ...(filter.agent !== undefined && typeof filter.agent !== 'string' ? [{ path: 'agent', message: 'expected a string' }] : []),
+      ...(filter.status !== undefined && (!Array.isArray(filter.status) || filter.status.some((s) => !TASK_STATUSES.includes(s))) ? [{ path: 'status', message: `expected statuses among ${TASK_STATUSES.join(', ')}` }] : []),
+    ];
+    if (issues.length) throw validationError(issues, 'filter');
     return this.store.listTasks(filter);
   }
 
@@ -214,7 +249,7 @@ export class Orchestrator {
   /** Cancels a task; a running attempt's process group is killed. */
   async cancel(taskId: number, reason = 'cancelled by user'): Promise<Task> {
     const before = await this.store.cancel(taskId, reason, this.clock.now());
-    if (before.status === 'running') this.scheduler.abort(taskId, new HiveError('CANCELLED', reason));
+    if (before.status === 'running') this.scheduler.abort(taskId, new HiveError('CANCELLED', reason), before.attempts);
     this.scheduler.wake();
     this.feed.poke();
     return this.store.getTask(taskId);
@@ -227,7 +262,12 @@ export class Orchestrator {
     return t;
   }
 
-  async requeueDead(filter: { capability?: string; limit?: number } = {}): Promise<number[]> {
+  async requeueDead(filter: { ids?: number[]; capability?: string; limit?: number } = {}): Promise<number[]> {
+    const issues = [
+      ...checkInt(filter.limit, 'limit', 1, 1_000_000),
+      ...(filter.ids !== undefined && (!Array.isArray(filter.ids) || filter.ids.some((i) => !Number.isSafeInteger(i) || i < 1)) ? [{ path: 'ids', message: 'expected an array of task ids' }] : []),
+    ];
+    if (issues.length) throw validationError(issues, 'filter');
     const ids = await this.store.requeueDead(this.clock.now(), filter);
     this.scheduler.wake();
     this.feed.poke();
@@ -237,7 +277,7 @@ export class Orchestrator {
   // ------------------------------------------------------------------ agents
 
   async registerAgent(spec: AgentSpec): Promise<Agent> {
-    const a = await this.store.registerAgent(spec, this.clock.now());
+    const a = await this.store.registerAgent(resolveAgentSpec(spec), this.clock.now());
     if (this.state === 'running') await this.supervisor.sync();
     this.feed.poke();
     return this.store.getAgent(a.id);
@@ -273,7 +313,9 @@ export class Orchestrator {
     return this.store.counts();
   }
 
-  events(afterSeq: number, limit = 100, filter: { types?: string[]; subject?: string } = {}): Promise<HiveEvent[]> {
+  async events(afterSeq: number, limit = 100, filter: { types?: string[]; subject?: string } = {}): Promise<HiveEvent[]> {
+    const issues = [...checkInt(afterSeq, 'after', 0, Number.MAX_SAFE_INTEGER), ...checkInt(limit, 'limit', 1, 10_000)];
+    if (issues.length) throw validationError(issues, 'event query');
     return this.store.readEvents(afterSeq, limit, filter);
   }
 
@@ -292,6 +334,10 @@ export class Orchestrator {
   runningNow(): { taskId: number; attempt: number; agent: string; startedAt: number; progress: { pct?: number; message?: string } | null }[] {
     return this.scheduler.running().map((e) => ({ taskId: e.taskId, attempt: e.attempt, agent: e.agent.agent.name, startedAt: e.startedAt, progress: e.progress }));
   }
+}
+
+function checkInt(v: unknown, path: string, min: number, max: number): FieldIssue[] {
+  return v === undefined || (Number.isInteger(v) && (v as number) >= min && (v as number) <= max) ? [] : [{ path, message: `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}` }];
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { HiveError } from '../core/errors.js';
 import type { ProcessControl } from '../core/runtime.js';
 import type { Store } from '../core/store.js';
 import type { Clock } from '../core/clock.js';
@@ -38,8 +39,9 @@ export async function recover(store: Store, processes: ProcessControl, dataDir: 
     try {
       const next = await store.fail(r.taskId, r.attempt, { code: 'ORCHESTRATOR_LOST', message: msg, exitCode: null, signal: null, usage: ZERO_USAGE, output: null }, clock.now());
       reaped.push({ taskId: r.taskId, attempt: r.attempt, next });
-    } catch {
+    } catch (err) {
       // settled meanwhile (e.g. cancelled by a CLI): nothing to hand back
+      if (!(err instanceof HiveError && (err.code === 'STALE_ATTEMPT' || err.code === 'TASK_NOT_FOUND'))) throw err;
     }
   }
   return { reaped, killed: [...new Set(killed)] };

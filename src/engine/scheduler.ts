@@ -4,7 +4,12 @@ import type { ResolvedOptions } from '../core/options.js';
 import type { RunOutcome, RuntimeEvent } from '../core/runtime.js';
 import type { Claim, Store } from '../core/store.js';
 import { ZERO_USAGE, type Usage } from '../core/types.js';
-import type { Execution, Supervisor } from './supervisor.js';
+import { execKey, type Execution, type Supervisor } from './supervisor.js';
+
+/** Where an attempt's stdout/stderr go: `<data>/logs/<task>/<attempt>.log` (the CLI reads the same path). */
+export function attemptLogPath(dataDir: string, taskId: number, attempt: number): string {
+  return `${dataDir}/logs/${taskId}/${attempt}.log`;
+}
 
 /** Live, in-memory signals of running attempts (log lines, progress): not state, so not in the event log. */
 export type LiveListener = (taskId: number, attempt: number, e: RuntimeEvent) => void;
@@ -87,11 +92,11 @@ export class Scheduler {
       this.report(c.task.id, c.attempt, { ok: false, exitCode: null, signal: null, code: 'AGENT_REMOVED', error: `agent ${c.agentName} is no longer running here` }, ZERO_USAGE, undefined);
       return;
     }
-    const exec: Execution = { taskId: c.task.id, attempt: c.attempt, agent: h, controller: new AbortController(), usage: ZERO_USAGE, result: undefined, startedAt: now, progress: null };
-    h.running.set(c.task.id, exec);
     const a = h.agent;
+    const logPath = a.runtime.kind === 'inline' ? null : attemptLogPath(this.options.dataDir, c.task.id, c.attempt);
+    const exec: Execution = { taskId: c.task.id, attempt: c.attempt, agent: h, controller: new AbortController(), usage: ZERO_USAGE, result: undefined, startedAt: now, progress: null, logPath };
+    h.running.set(execKey(c.task.id, c.attempt), exec);
     const dataDir = this.options.dataDir;
-    const usesLog = a.runtime.kind !== 'inline';
     let promise: Promise<RunOutcome>;
     try {
       promise = h.runtime.run(
@@ -100,7 +105,7 @@ export class Scheduler {
           attempt: c.attempt,
           agent: a,
           workdir: a.workdir ?? `${dataDir}/work/${a.name}`,
-          logPath: usesLog ? `${dataDir}/logs/${c.task.id}/${c.attempt}.log` : null,
+          logPath,
           timeoutMs: c.task.timeoutMs || a.limits.timeoutMs || this.options.taskDefaults.timeoutMs,
           env: { HIVE_TASK_ID: String(c.task.id), HIVE_ATTEMPT: String(c.attempt), HIVE_AGENT: a.name, HIVE_DATA_DIR: dataDir },
           signal: exec.controller.signal,
@@ -120,8 +125,7 @@ export class Scheduler {
     switch (e.type) {
       case 'started':
         if (e.pid) {
-          const logPath = exec.agent.agent.runtime.kind === 'inline' ? null : `${this.options.dataDir}/logs/${exec.taskId}/${exec.attempt}.log`;
-          this.store.recordProcess(exec.taskId, exec.attempt, { pid: e.pid, pidStart: e.pidStart ?? null, logPath }).catch(this.onError);
+          this.store.recordProcess(exec.taskId, exec.attempt, { pid: e.pid, pidStart: e.pidStart ?? null, logPath: exec.logPath }).catch(this.onError);
         }
         break;
       case 'usage':
@@ -136,50 +140,68 @@ export class Scheduler {
       default:
         break;
     }
-    if (this.live.size) for (const l of this.live) l(exec.taskId, exec.attempt, e);
+    if (this.live.size) {
+      for (const l of this.live) {
+        try {
+          l(exec.taskId, exec.attempt, e);
+        } catch (err) {
+          this.onError(err);
+        }
+      }
+    }
   }
 
   private finish(exec: Execution, outcome: RunOutcome): void {
-    exec.agent.running.delete(exec.taskId);
+    exec.agent.running.delete(execKey(exec.taskId, exec.attempt));
     this.wake(); // before the report, so the next claim's transaction carries it (group commit)
     const reason = exec.controller.signal.aborted ? exec.controller.signal.reason : undefined;
     const abortCode = reason instanceof HiveError ? reason.code : undefined;
-    if (abortCode && SETTLED_ELSEWHERE.has(abortCode)) return;
+    if (abortCode && SETTLED_ELSEWHERE.has(abortCode)) {
+      // the store ended this attempt already; its process is dead now, so its locks can go
+      this.store.releaseLocks(exec.taskId, exec.attempt).catch(this.onError);
+      return;
+    }
     const usage = outcome.usage ? addUsage(ZERO_USAGE, outcome.usage) : exec.usage;
     this.report(exec.taskId, exec.attempt, outcome, usage, exec.result);
   }
 
   private report(taskId: number, attempt: number, o: RunOutcome, usage: Usage, streamed: unknown): void {
     const now = this.clock.now();
-    const settled = (p: Promise<unknown>, ok: boolean): void => {
-      p.then(
-        () => {
-          if (ok) this.stats.completed++;
-          else this.stats.failed++;
-          this.afterWrite();
-        },
-        (err: unknown) => {
-          if (!(err instanceof HiveError && (err.code === 'STALE_ATTEMPT' || err.code === 'TASK_NOT_FOUND'))) this.onError(err);
-        },
-      );
-    };
-    if (o.ok) {
-      settled(this.store.complete(taskId, attempt, { result: o.result !== undefined ? o.result : streamed, output: o.output ?? null, usage, exitCode: o.exitCode }, now), true);
-    } else {
-      const message = o.error ?? (o.signal ? `killed by ${o.signal}` : `exit code ${o.exitCode}`);
-      settled(this.store.fail(taskId, attempt, { code: o.code ?? 'TASK_FAILED', message, exitCode: o.exitCode, signal: o.signal, usage, output: o.output ?? null }, now), false);
-    }
+    const fail = (code: string, message: string): Promise<'failed'> =>
+      this.store.fail(taskId, attempt, { code, message, exitCode: o.exitCode, signal: o.signal, usage, output: o.output ?? null }, now).then(() => 'failed');
+    const outcome: Promise<'completed' | 'failed'> = o.ok
+      ? this.store
+          .complete(taskId, attempt, { result: o.result !== undefined ? o.result : streamed, output: o.output ?? null, usage, exitCode: o.exitCode }, now)
+          .then(
+            () => 'completed' as const,
+            // a result that is not JSON fails the attempt instead
+            (err: unknown) => {
+              if (err instanceof HiveError && err.code === 'VALIDATION_FAILED') return fail('TASK_FAILED', err.message);
+              throw err;
+            },
+          )
+      : fail(o.code ?? 'TASK_FAILED', o.error ?? (o.signal ? `killed by ${o.signal}` : `exit code ${o.exitCode}`));
+    outcome.then(
+      (how) => {
+        this.stats[how]++;
+        this.afterWrite();
+      },
+      (err: unknown) => {
+        if (!(err instanceof HiveError && (err.code === 'STALE_ATTEMPT' || err.code === 'TASK_NOT_FOUND'))) this.onError(err);
+      },
+    );
   }
 
-  /** Aborts a local attempt (cancel, lease lost, shutdown). Returns whether it ran here. */
-  abort(taskId: number, reason: HiveError): boolean {
+  /** Aborts local attempts of a task (all, or the given one): cancel, lease lost. Returns whether any ran here. */
+  abort(taskId: number, reason: HiveError, attempt?: number): boolean {
+    let found = false;
     for (const e of this.supervisor.executions()) {
-      if (e.taskId === taskId) {
+      if (e.taskId === taskId && (attempt === undefined || e.attempt === attempt)) {
         e.controller.abort(reason);
-        return true;
+        found = true;
       }
     }
-    return false;
+    return found;
   }
 
   running(): Execution[] {

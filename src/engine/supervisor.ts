@@ -6,6 +6,8 @@ import type { Store } from '../core/store.js';
 import type { Agent, Usage } from '../core/types.js';
 import type { Clock } from '../core/clock.js';
 
+export const execKey = (taskId: number, attempt: number): string => `${taskId}:${attempt}`;
+
 /** One attempt running on this node. */
 export interface Execution {
   taskId: number;
@@ -16,6 +18,7 @@ export interface Execution {
   result: unknown;
   startedAt: number;
   progress: { pct?: number; message?: string } | null;
+  logPath: string | null;
 }
 
 /** An agent this node runs: its definition, its runtime, and the attempts it runs now. */
@@ -23,7 +26,8 @@ export interface AgentHandle {
   agent: Agent;
   caps: ReadonlySet<string>;
   runtime: AgentRuntime;
-  running: Map<number, Execution>;
+  /** Keyed by `taskId:attempt`: a re-claimed task may start again while its aborted attempt still dies. */
+  running: Map<string, Execution>;
   ready: boolean;
   /** updatedAt of the definition the runtime was built from (a change restarts the runtime). */
   version: number;
@@ -35,6 +39,9 @@ export interface AgentHandle {
  */
 export class Supervisor {
   readonly handles = new Map<number, AgentHandle>();
+  private syncing: Promise<void> = Promise.resolve();
+  /** Set when the node stops: no agent starts after that. */
+  closed = false;
 
   constructor(
     private readonly store: Store,
@@ -83,7 +90,15 @@ export class Supervisor {
    * Brings the running set in line with the store: starts new agents, restarts changed ones, stops removed
    * ones (their attempts are aborted with AGENT_REMOVED), and refreshes status and counters of the rest.
    */
-  async sync(): Promise<void> {
+  sync(): Promise<void> {
+    // one at a time: two overlapping syncs could start the same agent twice
+    const next = this.syncing.then(() => this.syncOnce());
+    this.syncing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async syncOnce(): Promise<void> {
+    if (this.closed) return;
     const agents = await this.store.listAgents();
     const seen = new Set<number>();
     for (const a of agents) {
@@ -124,7 +139,10 @@ export class Supervisor {
     };
     handle.runtime = factory(a, {
       onAgentStatus: (status, reason) => {
+        if (this.handles.get(a.id) !== handle) return; // a replaced or stopped runtime
         handle.ready = status === 'active';
+        // a worker restart must not end a pause (maintenance) or a shutdown
+        if (['maintenance', 'shutting_down', 'stopped'].includes(handle.agent.status)) return;
         void this.setStatus(a.name, status, reason).then(() => this.refresh(handle));
         if (handle.ready) this.onReady();
       },
@@ -158,15 +176,6 @@ export class Supervisor {
     }
   }
 
-  /** Re-reads counters and status of every handle (cheap: agents are few). */
-  async refreshAll(): Promise<void> {
-    const byId = new Map((await this.store.listAgents()).map((a) => [a.id, a]));
-    for (const h of this.handles.values()) {
-      const a = byId.get(h.agent.id);
-      if (a && a.updatedAt === h.version) h.agent = a;
-    }
-  }
-
   private async stopHandle(h: AgentHandle, code: 'AGENT_REMOVED' | 'AGENT_CHANGED' | 'SHUTDOWN', graceMs = this.settings.killGraceMs): Promise<void> {
     this.handles.delete(h.agent.id);
     h.ready = false;
@@ -183,6 +192,8 @@ export class Supervisor {
   }
 
   async stopAll(graceMs: number): Promise<void> {
+    this.closed = true;
+    await this.syncing;
     await Promise.all([...this.handles.values()].map((h) => this.stopHandle(h, 'SHUTDOWN', graceMs)));
   }
 }

@@ -830,8 +830,10 @@ export function runStoreSuite(name: string, makeStore: MakeStore): void {
         assert.equal(evs[2].data.attempt, 1);
 
         await rejectsWith(store.complete(r.id, 1, done(), 3001), 'STALE_ATTEMPT');
-        // the cancelled attempt released its lock
-        assert.deepEqual((await claimOn(store, 'A', 3002)).map((c) => c.task.id), [x.id]);
+        // the cancelled attempt's process may still be dying: its lock is held until releaseLocks
+        assert.deepEqual((await claimOn(store, 'A', 3002)).map((c) => c.task.id), []);
+        await store.releaseLocks(r.id, 1);
+        assert.deepEqual((await claimOn(store, 'A', 3003)).map((c) => c.task.id), [x.id]);
       });
 
       test('cancelling a completed task is INVALID_TRANSITION and changes nothing; unknown is TASK_NOT_FOUND', async (store) => {

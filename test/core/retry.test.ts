@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffDelay, hasAttemptsLeft } from '../../src/core/retry.js';
+import { backoffDelay } from '../../src/core/retry.js';
 
 const policy = { maxAttempts: 10, backoffMs: 1000, backoffCapMs: 30_000 };
 
@@ -35,8 +35,4 @@ describe('retry', () => {
     assert.equal(backoffDelay({ ...policy, backoffMs: 0 }, 5, () => 0.999), 0);
   });
 
-  it('hasAttemptsLeft counts the first attempt', () => {
-    const p = { maxAttempts: 3, backoffMs: 0, backoffCapMs: 0 };
-    assert.deepEqual([0, 1, 2, 3, 4].map((n) => hasAttemptsLeft(p, n)), [true, true, true, false, false]);
-  });
 });

@@ -190,8 +190,8 @@ describe('SQLite store: specifics', () => {
     const LOCK_LOOKUP = /SEARCH held USING PRIMARY KEY \(name=\?\)/;
     const PLANS: { name: string; sql: string; args: unknown[]; index: RegExp; noSort?: boolean; also?: RegExp }[] = [
       { name: 'distinct capability sets of queued tasks', sql: SQL_QUEUED_KEYS, args: [], index: /USING COVERING INDEX tasks_ready/, noSort: true },
-      { name: 'claim candidates of one capability set', sql: SQL_CLAIM_PAGE, args: ['a,b', 20], index: /USING INDEX tasks_ready \(caps=\?\)/, noSort: true, also: LOCK_LOOKUP },
-      { name: 'claim candidates, next keyset page', sql: SQL_CLAIM_NEXT_PAGE, args: ['a,b', 1, 50, 20], index: /USING INDEX tasks_ready \(caps=\? AND/, noSort: true, also: LOCK_LOOKUP },
+      { name: 'claim candidates of one capability set', sql: SQL_CLAIM_PAGE, args: ['a,b', 1, 20], index: /USING INDEX tasks_ready \(caps=\?\)/, noSort: true, also: LOCK_LOOKUP },
+      { name: 'claim candidates, next keyset page', sql: SQL_CLAIM_NEXT_PAGE, args: ['a,b', 1, 50, 1, 20], index: /USING INDEX tasks_ready \(caps=\? AND/, noSort: true, also: LOCK_LOOKUP },
       { name: 'promote due pending tasks', sql: SQL_PROMOTE, args: [10_000], index: /USING INDEX tasks_due/ },
       { name: 'expire unscheduled queued tasks', sql: SQL_EXPIRE, args: [10_000], index: /USING INDEX tasks_deadline/ },
       { name: 'reap expired leases', sql: SQL_REAP, args: [10_000], index: /USING INDEX tasks_lease/ },

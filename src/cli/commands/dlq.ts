@@ -28,19 +28,10 @@ export function registerDlqCommands(program: Command): void {
     .option('--json', 'print the requeued ids as JSON')
     .action(async (ids: string[], o, cmd: Command) => {
       if (!o.all && ids.length === 0) throw new HiveError('VALIDATION_FAILED', 'give task ids or --all', { details: { issues: [{ path: 'ids', message: 'required unless --all' }] } });
+      if (o.cap && !o.all) throw new HiveError('VALIDATION_FAILED', '--cap goes with --all', { details: { issues: [{ path: 'cap', message: 'only with --all' }] } });
       if (o.all && ids.length) throw new HiveError('VALIDATION_FAILED', 'give task ids or --all, not both', { details: { issues: [{ path: 'ids', message: 'not allowed with --all' }] } });
       await withHive(g(cmd), async (hive) => {
-        let done: number[];
-        if (o.all) done = await hive.requeueDead({ capability: o.cap });
-        else {
-          const parsed = ids.map((i) => parseId(i));
-          for (const id of parsed) {
-            const t = await hive.getTask(id);
-            if (t.status !== 'dead') throw new HiveError('INVALID_TRANSITION', `task ${id} is ${t.status}, not dead`, { details: { taskId: id, status: t.status } });
-          }
-          done = [];
-          for (const id of parsed) done.push((await hive.retry(id)).id);
-        }
+        const done = o.all ? await hive.requeueDead({ capability: o.cap }) : await hive.requeueDead({ ids: ids.map((i) => parseId(i)) });
         if (o.json) printJson({ requeued: done });
         else process.stdout.write(`requeued ${done.length} task(s)${done.length ? `: ${done.join(', ')}` : ''}\n`);
       });

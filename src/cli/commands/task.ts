@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { attemptLogPath } from '../../engine/scheduler.js';
 import { HiveError } from '../../core/errors.js';
 import { TASK_STATUSES, type TaskStatus } from '../../core/types.js';
 import { collect, parseDurationFlag, parseId, parseIntFlag, withHive, type GlobalFlags } from '../context.js';
@@ -123,7 +123,7 @@ export function registerTaskCommands(program: Command): void {
         const t = await hive.getTask(parseId(id));
         const attempt = parseIntFlag(o.attempt, 'attempt', 1, 1_000_000) ?? t.attempts;
         if (attempt < 1 || attempt > t.attempts) throw new HiveError('VALIDATION_FAILED', `task ${t.id} has ${t.attempts} attempt(s); no attempt ${attempt}`, { details: { issues: [{ path: 'attempt', message: 'no such attempt' }] } });
-        const file = join(hive.options.dataDir, 'logs', String(t.id), `${attempt}.log`);
+        const file = attemptLogPath(hive.options.dataDir, t.id, attempt);
         let offset = 0;
         const drain = (): void => {
           if (!existsSync(file)) return;

@@ -18,10 +18,10 @@ export const SQL_QUEUED_KEYS = `WITH RECURSIVE k(caps) AS (
           SELECT (SELECT caps FROM tasks INDEXED BY tasks_ready WHERE status = 'queued' AND caps > k.caps ORDER BY caps LIMIT 1) FROM k WHERE k.caps IS NOT NULL
         ) SELECT caps FROM k WHERE caps IS NOT NULL`;
 /** Skips tasks one of whose locks a running task holds, so they never use up a page (a free task behind many blocked ones would starve). */
-const NOT_BLOCKED = `(tasks.locks IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(tasks.locks) AS j JOIN locks AS held ON held.name = j.value))`;
-/** First page of claim candidates for one capability set: (caps key, limit). */
+const NOT_BLOCKED = `(tasks.locks IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(tasks.locks) AS j JOIN locks AS held ON held.name = j.value AND (held.until IS NULL OR held.until > ?)))`;
+/** First page of claim candidates for one capability set: (caps key, now, limit). */
 export const SQL_CLAIM_PAGE = `SELECT ${TASK_COLUMNS} FROM tasks WHERE status = 'queued' AND caps = ? AND ${NOT_BLOCKED} ORDER BY priority, id LIMIT ?`;
-/** Next page (keyset): (caps key, last priority, last id, limit). */
+/** Next page (keyset): (caps key, last priority, last id, now, limit). */
 export const SQL_CLAIM_NEXT_PAGE = `SELECT ${TASK_COLUMNS} FROM tasks WHERE status = 'queued' AND caps = ? AND (priority, id) > (?, ?) AND ${NOT_BLOCKED} ORDER BY priority, id LIMIT ?`;
 
 /** Distinct capability-set keys among queued tasks: one index seek per key (a skip scan over tasks_ready). */
@@ -51,7 +51,6 @@ export function claim(db: Db, offers: SlotOffer[], now: number, leaseMs: number)
   if (pool.length === 0) return [];
   const pages: Page[] = queuedKeys(db).map((key) => ({ key, caps: capsFromKey(key), after: null, full: true }));
   const held = new Set<string>();
-  const lockChecked = new Set<string>();
   const claims: Claim[] = [];
   const names = new Map(pool.map((o) => [o.agentId, o.name]));
   const offersById = new Map(pool.map((o) => [o.agentId, o]));
@@ -69,18 +68,14 @@ export function claim(db: Db, offers: SlotOffer[], now: number, leaseMs: number)
       const limit = free + LOCK_SLACK;
       // Candidates are read whole (raw rows): an assigned one then needs only a plain UPDATE, no read-back.
       const rows = ((page.after
-        ? db.qa(SQL_CLAIM_NEXT_PAGE).all(page.key, page.after[0], page.after[1], limit)
-        : db.qa(SQL_CLAIM_PAGE).all(page.key, limit)) as unknown[][]).map(taskRowFromArray);
+        ? db.qa(SQL_CLAIM_NEXT_PAGE).all(page.key, page.after[0], page.after[1], now, limit)
+        : db.qa(SQL_CLAIM_PAGE).all(page.key, now, limit)) as unknown[][]).map(taskRowFromArray);
       page.full = rows.length === limit;
       const last = rows.at(-1);
       if (last) page.after = [last.priority, last.id];
       for (const r of rows) {
+        // locks held by running tasks were filtered out in SQL; `held` tracks the ones taken in this claim
         const locks = r.locks ? (JSON.parse(r.locks) as string[]) : [];
-        for (const l of locks) {
-          if (lockChecked.has(l)) continue;
-          lockChecked.add(l);
-          if (db.q('SELECT 1 FROM locks WHERE name = ?').get(l)) held.add(l);
-        }
         rowsById.set(r.id, r);
         candidates.push({ id: r.id, priority: r.priority, capabilities: page.caps, locks });
       }
@@ -101,7 +96,7 @@ export function claim(db: Db, offers: SlotOffer[], now: number, leaseMs: number)
       Object.assign(row, { status: 'running', attempts: row.attempts + 1, agent: name, agent_id: a.agentId, lease_until: now + leaseMs, started_at: now, updated_at: now, reason: null, deadline: null, pid: null, pid_start: null, log_path: null });
       offersById.get(a.agentId)!.free--;
       for (const l of locksOf.get(a.taskId) ?? []) {
-        db.q('INSERT INTO locks (name, task_id, attempt) VALUES (?, ?, ?)').run(l, row.id, row.attempts);
+        db.q('INSERT OR REPLACE INTO locks (name, task_id, attempt, until) VALUES (?, ?, ?, NULL)').run(l, row.id, row.attempts);
         held.add(l);
       }
       db.event(now, 'task.started', `task:${row.id}`, { attempt: row.attempts, agent: name });

@@ -15,7 +15,7 @@ import type {
   Store,
   TaskFilter,
 } from '../../core/store.js';
-import { AGENT_STATUSES, TASK_STATUSES, type Agent, type AgentStatus, type Attempt, type HiveEvent, type Task } from '../../core/types.js';
+import { AGENT_STATUSES, TASK_STATUSES, ZERO_USAGE, type Agent, type AgentStatus, type Attempt, type HiveEvent, type Task } from '../../core/types.js';
 import { AgentWrites } from './agents.js';
 import { claim, queuedKeys } from './claim.js';
 import { Db } from './db.js';
@@ -36,6 +36,8 @@ export interface SqliteStoreOptions {
   durability?: 'full' | 'normal';
   /** Randomness for backoff jitter (tests pass a fixed one). */
   random?: () => number;
+  /** How long the locks of an attempt aborted from outside (cancel, reap, forced removal) stay held unless released sooner. */
+  lockLingerMs?: number;
 }
 
 /**
@@ -54,12 +56,15 @@ export class SqliteStore implements Store {
   private flushTimer: NodeJS.Immediate | null = null;
   private lazyTimer: NodeJS.Timeout | null = null;
   private dataVersion = -1;
+  /** Runs a function in a savepoint of the current transaction. */
+  private readonly savepoint: <T>(f: () => T) => T;
   private closed = false;
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
     this.db = new Db(path, opts.durability ?? 'full');
-    this.tasks = new TaskWrites(this.db, opts.random ?? Math.random);
+    this.tasks = new TaskWrites(this.db, opts.random ?? Math.random, opts.lockLingerMs ?? 10_000);
     this.agents = new AgentWrites(this.db);
+    this.savepoint = this.db.raw.transaction((f: () => unknown) => f()) as unknown as <T>(f: () => T) => T;
   }
 
   async migrate(): Promise<void> {
@@ -96,10 +101,11 @@ export class SqliteStore implements Store {
       out = this.db.tx(() => {
         this.tasks.begin();
         for (const op of ops) {
+          // each report in its own savepoint: whatever one of them throws undoes only that one
           try {
-            settled.push([op, true, op.apply()]);
+            settled.push([op, true, this.savepoint(op.apply)]);
           } catch (err) {
-            if (!(err instanceof HiveError)) throw err;
+            if (err instanceof HiveError && err.code === 'STALE_ATTEMPT') this.tasks.staleReport(err, now);
             settled.push([op, false, err]);
           }
         }
@@ -107,9 +113,8 @@ export class SqliteStore implements Store {
         if (ops.length === 0) r = { ok: true, value: fn() };
         else {
           try {
-            r = { ok: true, value: this.db.raw.transaction(fn)() };
+            r = { ok: true, value: this.savepoint(fn) as T };
           } catch (error) {
-            if (!(error instanceof HiveError)) throw error;
             r = { ok: false, error };
           }
         }
@@ -211,11 +216,21 @@ export class SqliteStore implements Store {
   }
 
   complete(taskId: number, attempt: number, done: Completion, now: number): Promise<void> {
-    return this.defer(() => this.tasks.complete(taskId, attempt, done, now));
+    let json: string | null;
+    try {
+      json = done.result === undefined ? null : JSON.stringify(done.result);
+    } catch (err) {
+      return Promise.reject(new HiveError('VALIDATION_FAILED', `the result of task ${taskId} is not JSON: ${(err as Error).message}`, { details: { issues: [{ path: 'result', message: 'not serialisable as JSON' }] } }));
+    }
+    return this.defer(() => this.tasks.complete(taskId, attempt, done, json ?? null, now));
   }
 
   fail(taskId: number, attempt: number, failure: Failure, now: number): Promise<FailOutcome> {
     return this.defer(() => this.tasks.fail(taskId, attempt, failure, now));
+  }
+
+  releaseLocks(taskId: number, attempt: number): Promise<void> {
+    return this.defer(() => this.tasks.releaseAttemptLocks(taskId, attempt));
   }
 
   renewLeases(attempts: { taskId: number; attempt: number }[], leaseUntil: number): Promise<void> {
@@ -244,7 +259,8 @@ export class SqliteStore implements Store {
     return this.write(now, () => this.tasks.retry(taskId, now));
   }
 
-  async requeueDead(now: number, filter: { capability?: string; limit?: number } = {}): Promise<number[]> {
+  async requeueDead(now: number, filter: { ids?: number[]; capability?: string; limit?: number } = {}): Promise<number[]> {
+    if (filter.ids) return this.write(now, () => this.tasks.requeueIds(filter.ids!, now));
     return this.write(now, () => this.tasks.requeueDead(now, filter.capability, filter.limit ?? 10_000));
   }
 
@@ -283,7 +299,7 @@ export class SqliteStore implements Store {
         });
       }
       for (const r of running) {
-        this.tasks.fail(r.id, r.attempts, { code: 'AGENT_REMOVED', message: `agent ${before.name} was removed`, exitCode: null, signal: null, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, output: null }, now);
+        this.tasks.fail(r.id, r.attempts, { code: 'AGENT_REMOVED', message: `agent ${before.name} was removed`, exitCode: null, signal: null, usage: ZERO_USAGE, output: null }, now, true);
       }
       this.agents.remove(this.agents.row(before.id), now);
       this.tasks.refreshUnroutable(queuedKeys(this.db));

@@ -4,7 +4,7 @@ import { CANCELLABLE, RETRYABLE } from '../../core/task-state.js';
 import { backoffDelay } from '../../core/retry.js';
 import { capsFromKey, capsKey, holdsAll, unroutableReason } from '../../core/routing.js';
 import type { Completion, EnqueueResult, Failure, FailOutcome, NewTask, RunningAttempt } from '../../core/store.js';
-import { PRIORITY_RANK, type Task, type Usage } from '../../core/types.js';
+import { PRIORITY_RANK, ZERO_USAGE, type Task, type Usage } from '../../core/types.js';
 import { formatDuration } from '../../core/duration.js';
 import type { Db } from './db.js';
 import { TASK_COLUMNS, taskRowFromArray, toTask, type TaskRow } from './rows.js';
@@ -53,6 +53,7 @@ export class TaskWrites {
   constructor(
     private readonly db: Db,
     private readonly random: () => number,
+    private readonly lockLingerMs: number,
   ) {}
 
   /** Called at the start of every write transaction. */
@@ -200,13 +201,33 @@ export class TaskWrites {
 
   // ---------------------------------------------------------------- attempt reports
 
-  private stale(taskId: number, attempt: number, now: number): never {
+  /** Refuses a report from an attempt that no longer holds the task; the store logs `task.stale_report` (see SqliteStore.write). */
+  private stale(taskId: number, attempt: number): never {
     const r = this.db.q(SQL_STALE_CHECK).get(taskId) as { attempts: number; status: string } | undefined;
     if (!r) throw new HiveError('TASK_NOT_FOUND', `no task with id ${taskId}`, { details: { taskId } });
-    this.db.event(now, 'task.stale_report', subject(taskId), { attempt, current: r.attempts });
     throw new HiveError('STALE_ATTEMPT', `attempt ${attempt} of task ${taskId} no longer holds it (task is ${r.status}, current attempt ${r.attempts})`, {
       details: { taskId, attempt, current: r.attempts, status: r.status },
     });
+  }
+
+  /** The event of a refused report, written outside the refused report's savepoint. */
+  staleReport(err: HiveError, now: number): void {
+    const d = err.details as { taskId: number; attempt: number; current: number };
+    this.db.event(now, 'task.stale_report', subject(d.taskId), { attempt: d.attempt, current: d.current });
+  }
+
+  /**
+   * Ends a task's hold on its locks: at once when its process is known to be gone, else after lockLingerMs
+   * (an aborted process may still be dying; releaseAttemptLocks ends the hold as soon as it is dead).
+   */
+  private releaseLocks(taskId: number, locks: string | null, now: number, linger: boolean): void {
+    if (!locks) return;
+    if (linger) this.db.q('UPDATE locks SET until = ? WHERE task_id = ?').run(now + this.lockLingerMs, taskId);
+    else this.db.q('DELETE FROM locks WHERE task_id = ?').run(taskId);
+  }
+
+  releaseAttemptLocks(taskId: number, attempt: number): void {
+    this.db.q('DELETE FROM locks WHERE task_id = ? AND attempt = ?').run(taskId, attempt);
   }
 
   recordProcess(taskId: number, attempt: number, pid: number, pidStart: number | null, logPath: string | null): void {
@@ -224,24 +245,26 @@ export class TaskWrites {
       .run(taskId, attempt, r.agent ?? '', status, r.started_at ?? now, now, f.exitCode, f.signal ?? null, f.code ?? null, f.message ?? null, r.pid, r.log_path, f.usage.inputTokens, f.usage.outputTokens, f.usage.costUsd);
   }
 
-  complete(taskId: number, attempt: number, done: Completion, now: number): void {
+  /** `resultJson`: the result already serialised by the caller (null when there is none). */
+  complete(taskId: number, attempt: number, done: Completion, resultJson: string | null, now: number): void {
     const r = this.db
       .q(SQL_COMPLETE)
-      .get(done.result === undefined ? null : JSON.stringify(done.result), done.output, now, now, done.usage.inputTokens, done.usage.outputTokens, done.usage.costUsd, taskId, attempt) as
+      .get(resultJson, done.output, now, now, done.usage.inputTokens, done.usage.outputTokens, done.usage.costUsd, taskId, attempt) as
       | { agent: string; agent_id: number; started_at: number; locks: string | null; pid: number | null; log_path: string | null }
       | undefined;
-    if (!r) this.stale(taskId, attempt, now);
+    if (!r) this.stale(taskId, attempt);
     this.insertAttempt(taskId, attempt, r, 'completed', now, { exitCode: done.exitCode, usage: done.usage });
-    if (r.locks) this.db.q('DELETE FROM locks WHERE task_id = ?').run(taskId);
+    this.releaseLocks(taskId, r.locks, now, false);
     this.db.event(now, 'task.completed', subject(taskId), { attempt, agent: r.agent, durationMs: now - r.started_at });
     this.tally(r.agent_id, true, done.usage);
     this.releaseDependents(taskId, now);
   }
 
-  fail(taskId: number, attempt: number, f: Failure, now: number): FailOutcome {
+  /** `linger`: the attempt's process may still be running (reaped, agent removed): keep its locks a while. */
+  fail(taskId: number, attempt: number, f: Failure, now: number, linger = false): FailOutcome {
     const a = this.db.qa(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get(taskId) as unknown[] | undefined;
     const r = a && taskRowFromArray(a);
-    if (!r || r.status !== 'running' || r.attempts !== attempt) this.stale(taskId, attempt, now);
+    if (!r || r.status !== 'running' || r.attempts !== attempt) this.stale(taskId, attempt);
     const used = r.attempts - r.attempt_base;
     let next: FailOutcome = 'dead';
     let delay = 0;
@@ -262,7 +285,7 @@ export class TaskWrites {
       .run(next, error, reason, f.output, now + delay, next === 'queued' && r.schedule_timeout_ms > 0 ? now + r.schedule_timeout_ms : null, next === 'dead' ? now : null, now,
         f.usage.inputTokens, f.usage.outputTokens, f.usage.costUsd, taskId);
     this.insertAttempt(taskId, attempt, r, 'failed', now, { exitCode: f.exitCode, signal: f.signal, code: f.code, message: f.message, usage: f.usage });
-    if (r.locks) this.db.q('DELETE FROM locks WHERE task_id = ?').run(taskId);
+    this.releaseLocks(taskId, r.locks, now, linger);
     this.db.event(now, 'task.failed', subject(taskId), { attempt, agent: r.agent, code: f.code, error: f.message, next, ...(next === 'pending' ? { runAt: now + delay } : {}) });
     this.tally(r.agent_id, false, f.usage);
     if (next === 'dead') {
@@ -319,8 +342,8 @@ export class TaskWrites {
     }
     const before = toTask(r);
     if (r.status === 'running') {
-      this.insertAttempt(taskId, r.attempts, r, 'cancelled', now, { exitCode: null, code: 'CANCELLED', message: reason, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 } });
-      if (r.locks) this.db.q('DELETE FROM locks WHERE task_id = ?').run(taskId);
+      this.insertAttempt(taskId, r.attempts, r, 'cancelled', now, { exitCode: null, code: 'CANCELLED', message: reason, usage: ZERO_USAGE });
+      this.releaseLocks(taskId, r.locks, now, true); // its process is still being killed
     }
     this.db
       .q(`UPDATE tasks SET status = 'cancelled', reason = ?, error = ?, lease_until = NULL, deadline = NULL, finished_at = ?, updated_at = ? WHERE id = ?`)
@@ -350,6 +373,16 @@ export class TaskWrites {
       .run(next, reason, now, next === 'queued' && r.schedule_timeout_ms > 0 ? now + r.schedule_timeout_ms : null, now, taskId);
     this.db.event(now, 'task.requeued', subject(taskId), { from: r.status, status: next });
     return toTask(this.getRow(taskId));
+  }
+
+  /** Requeues exactly these dead tasks, or (throwing, so the transaction rolls back) none of them. */
+  requeueIds(ids: number[], now: number): number[] {
+    for (const id of ids) {
+      const r = this.getRow(id);
+      if (r.status !== 'dead') throw new HiveError('INVALID_TRANSITION', `task ${id} is ${r.status}, not dead; nothing was requeued`, { details: { taskId: id, status: r.status } });
+      this.retry(id, now);
+    }
+    return ids;
   }
 
   requeueDead(now: number, capability: string | undefined, limit: number): number[] {
@@ -403,7 +436,7 @@ export class TaskWrites {
       lease_until: number;
     }[];
     for (const r of rows) {
-      this.fail(r.id, r.attempts, { code: 'LEASE_EXPIRED', message: `lease expired ${now - r.lease_until}ms ago (no renewal from agent ${r.agent})`, exitCode: null, signal: null, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, output: null }, now);
+      this.fail(r.id, r.attempts, { code: 'LEASE_EXPIRED', message: `lease expired ${now - r.lease_until}ms ago (no renewal from agent ${r.agent})`, exitCode: null, signal: null, usage: ZERO_USAGE, output: null }, now, true);
     }
     return rows.map((r) => ({ taskId: r.id, attempt: r.attempts, agent: r.agent, pid: r.pid, pidStart: r.pid_start, leaseUntil: r.lease_until }));
   }

@@ -84,7 +84,8 @@ CREATE TABLE attempts (
 CREATE TABLE locks (
   name    TEXT    PRIMARY KEY,
   task_id INTEGER NOT NULL,
-  attempt INTEGER NOT NULL
+  attempt INTEGER NOT NULL,
+  until   INTEGER           -- NULL: held by the running attempt; else held until then (an aborted process may still be dying)
 ) WITHOUT ROWID;
 
 CREATE TABLE agents (
