@@ -49,7 +49,11 @@ export class Db {
 
   /** Runs `fn` in one IMMEDIATE transaction (the write lock is taken up front, so no upgrade deadlocks). */
   tx<T>(fn: () => T): T {
-    return this.raw.transaction(fn).immediate();
+    try {
+      return this.raw.transaction(fn).immediate();
+    } catch (err) {
+      throw storeError(err);
+    }
   }
 
   /** Appends one event row; call only inside a transaction that makes the change it records. */
@@ -61,4 +65,16 @@ export class Db {
     this.stmts.clear();
     if (this.raw.open) this.raw.close();
   }
+}
+
+/** SQLite result codes that mean the store itself cannot be written (not a bug in the statement). */
+const UNAVAILABLE = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/;
+
+/** Maps a driver error that means "the store is unusable" to STORE_UNAVAILABLE; other errors pass unchanged. */
+export function storeError(err: unknown): unknown {
+  const code = (err as { code?: unknown })?.code;
+  if (err instanceof Database.SqliteError && typeof code === 'string' && UNAVAILABLE.test(code)) {
+    return new HiveError('STORE_UNAVAILABLE', `the store could not be written (${code}): ${err.message}; nothing was changed`, { cause: err, details: { sqlite: code } });
+  }
+  return err;
 }
