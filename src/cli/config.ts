@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { HiveError, type FieldIssue } from '../core/errors.js';
+import { HiveError, type FieldIssue, fieldError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { checkOptions, resolveOptions, type Options, type ResolvedOptions } from '../core/options.js';
 import type { AgentSpec } from '../core/store.js';
@@ -211,6 +211,6 @@ export function agentFromInput(input: Record<string, unknown>, base: string): Ag
     throw new HiveError('VALIDATION_FAILED', `invalid agent: ${issues[0].path || '(root)'}: ${issues[0].message}`, { details: { issues } });
   }
   const n = name.safeParse(input.name);
-  if (!n.success) throw new HiveError('VALIDATION_FAILED', `invalid agent: name: ${n.error.issues[0].message}`, { details: { issues: [{ path: 'name', message: n.error.issues[0].message }] } });
+  if (!n.success) throw fieldError('name', n.error.issues[0].message, `invalid agent: name: ${n.error.issues[0].message}`);
   return toAgentSpec(n.data, parsed.data, base);
 }

@@ -1,4 +1,4 @@
-import { HiveError } from '../core/errors.js';
+import { fieldError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { createHive, type CreateHiveOptions } from '../index.js';
 import type { Orchestrator } from '../engine/orchestrator.js';
@@ -26,7 +26,7 @@ export async function withHive<T>(flags: GlobalFlags, fn: (hive: Orchestrator, c
 
 export function parseId(value: string, what = 'task id'): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
-    throw new HiveError('VALIDATION_FAILED', `${what}: expected a positive integer, got ${JSON.stringify(value)}`, { details: { issues: [{ path: what.replace(' ', '_'), message: 'expected a positive integer' }] } });
+    throw fieldError(what.replace(' ', '_'), 'expected a positive integer', `${what}: expected a positive integer, got ${JSON.stringify(value)}`);
   }
   return Number(value);
 }
@@ -35,7 +35,7 @@ export function parseIntFlag(value: string | undefined, flag: string, min: numbe
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!/^-?\d+$/.test(value) || n < min || n > max) {
-    throw new HiveError('VALIDATION_FAILED', `--${flag}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`, { details: { issues: [{ path: flag, message: `expected an integer from ${min} to ${max}` }] } });
+    throw fieldError(flag, `expected an integer from ${min} to ${max}`, `--${flag}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
   return n;
 }

@@ -72,3 +72,8 @@ export function validationError(issues: FieldIssue[], what = 'input'): HiveError
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
   return new HiveError('VALIDATION_FAILED', `invalid ${what}: ${summary}${more}`, { details: { issues } });
 }
+
+/** VALIDATION_FAILED for one field: `text` is the whole message (default `path: message`). */
+export function fieldError(path: string, message: string, text = `${path}: ${message}`): HiveError {
+  return new HiveError('VALIDATION_FAILED', text, { details: { issues: [{ path, message }] } });
+}

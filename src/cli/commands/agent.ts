@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { HiveError } from '../../core/errors.js';
+import { fieldError } from '../../core/errors.js';
 import { agentFromInput } from '../config.js';
 import { collect, parseIntFlag, withHive, type GlobalFlags } from '../context.js';
 import { agentJson, agentRow, printJson, table } from '../output.js';
@@ -8,7 +8,7 @@ function parseEnv(pairs: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const p of pairs) {
     const i = p.indexOf('=');
-    if (i < 1) throw new HiveError('VALIDATION_FAILED', `--env: expected KEY=VALUE, got ${JSON.stringify(p)}`, { details: { issues: [{ path: 'env', message: 'expected KEY=VALUE' }] } });
+    if (i < 1) throw fieldError('env', 'expected KEY=VALUE', `--env: expected KEY=VALUE, got ${JSON.stringify(p)}`);
     env[p.slice(0, i)] = p.slice(i + 1);
   }
   return env;

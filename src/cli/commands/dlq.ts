@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { HiveError } from '../../core/errors.js';
+import { fieldError } from '../../core/errors.js';
 import { parseId, parseIntFlag, withHive, type GlobalFlags } from '../context.js';
 import { printJson, table, taskJson, taskRow } from '../output.js';
 
@@ -27,9 +27,9 @@ export function registerDlqCommands(program: Command): void {
     .option('--cap <capability>', 'with --all: only tasks requiring this capability')
     .option('--json', 'print the requeued ids as JSON')
     .action(async (ids: string[], o, cmd: Command) => {
-      if (!o.all && ids.length === 0) throw new HiveError('VALIDATION_FAILED', 'give task ids or --all', { details: { issues: [{ path: 'ids', message: 'required unless --all' }] } });
-      if (o.cap && !o.all) throw new HiveError('VALIDATION_FAILED', '--cap goes with --all', { details: { issues: [{ path: 'cap', message: 'only with --all' }] } });
-      if (o.all && ids.length) throw new HiveError('VALIDATION_FAILED', 'give task ids or --all, not both', { details: { issues: [{ path: 'ids', message: 'not allowed with --all' }] } });
+      if (!o.all && ids.length === 0) throw fieldError('ids', 'required unless --all', 'give task ids or --all');
+      if (o.cap && !o.all) throw fieldError('cap', 'only with --all', '--cap goes with --all');
+      if (o.all && ids.length) throw fieldError('ids', 'not allowed with --all', 'give task ids or --all, not both');
       await withHive(g(cmd), async (hive) => {
         const done = o.all ? await hive.requeueDead({ capability: o.cap }) : await hive.requeueDead({ ids: ids.map((i) => parseId(i)) });
         if (o.json) printJson({ requeued: done });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { attemptLogPath } from '../../engine/scheduler.js';
-import { HiveError } from '../../core/errors.js';
+import { fieldError } from '../../core/errors.js';
 import { TASK_STATUSES, type TaskStatus } from '../../core/types.js';
 import { collect, parseDurationFlag, parseId, parseIntFlag, withHive, type GlobalFlags } from '../context.js';
 import { printJson, table, taskJson, taskRow } from '../output.js';
@@ -11,7 +11,7 @@ function parseStatuses(value: string | undefined): TaskStatus[] | undefined {
   const list = value.split(',').map((s) => s.trim());
   for (const s of list) {
     if (!TASK_STATUSES.includes(s as TaskStatus)) {
-      throw new HiveError('VALIDATION_FAILED', `--status: expected one or more of ${TASK_STATUSES.join(', ')}, got ${JSON.stringify(s)}`, { details: { issues: [{ path: 'status', message: 'unknown status' }] } });
+      throw fieldError('status', 'unknown status', `--status: expected one or more of ${TASK_STATUSES.join(', ')}, got ${JSON.stringify(s)}`);
     }
   }
   return list as TaskStatus[];
@@ -118,11 +118,11 @@ export function registerTaskCommands(program: Command): void {
     .option('-f, --follow', 'keep printing while the attempt runs')
     .option('--json', 'print { taskId, attempt, path, log } (not with --follow)')
     .action(async (id: string, o, cmd: Command) => {
-      if (o.json && o.follow) throw new HiveError('VALIDATION_FAILED', '--json and --follow do not go together', { details: { issues: [{ path: 'json', message: 'not allowed with --follow' }] } });
+      if (o.json && o.follow) throw fieldError('json', 'not allowed with --follow', '--json and --follow do not go together');
       await withHive(g(cmd), async (hive) => {
         const t = await hive.getTask(parseId(id));
         const attempt = parseIntFlag(o.attempt, 'attempt', 1, 1_000_000) ?? t.attempts;
-        if (attempt < 1 || attempt > t.attempts) throw new HiveError('VALIDATION_FAILED', `task ${t.id} has ${t.attempts} attempt(s); no attempt ${attempt}`, { details: { issues: [{ path: 'attempt', message: 'no such attempt' }] } });
+        if (attempt < 1 || attempt > t.attempts) throw fieldError('attempt', 'no such attempt', `task ${t.id} has ${t.attempts} attempt(s); no attempt ${attempt}`);
         const file = attemptLogPath(hive.options.dataDir, t.id, attempt);
         let offset = 0;
         const drain = (): void => {
