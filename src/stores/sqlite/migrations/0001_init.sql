@@ -30,7 +30,7 @@ CREATE TABLE tasks (
   schedule_timeout_ms INTEGER NOT NULL DEFAULT 0,
   deadline            INTEGER,                     -- queued tasks: when the schedule timeout fires
   run_at              INTEGER NOT NULL DEFAULT 0,  -- pending tasks: not before (retry backoff)
-  idem_key            TEXT UNIQUE,
+  idem_key            TEXT,
   agent               TEXT,
   agent_id            INTEGER,
   lease_until         INTEGER,
@@ -55,6 +55,7 @@ CREATE INDEX tasks_due      ON tasks (run_at)             WHERE status = 'pendin
 CREATE INDEX tasks_deadline ON tasks (deadline)           WHERE status = 'queued' AND deadline IS NOT NULL;
 CREATE INDEX tasks_lease    ON tasks (lease_until)        WHERE status = 'running';
 CREATE INDEX tasks_dead     ON tasks (id)                 WHERE status = 'dead';
+CREATE UNIQUE INDEX tasks_idem ON tasks (idem_key)        WHERE idem_key IS NOT NULL; -- most tasks have none: no entry
 
 CREATE TABLE task_deps (
   dep_id  INTEGER NOT NULL,
