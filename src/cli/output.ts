@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import type { Agent, HiveEvent, Task } from '../core/types.js';
+export { taskJson, agentJson } from '../core/present.js';
 
 /** Printing helpers shared by the commands: JSON, plain tables, one-line event descriptions. */
 export function printJson(value: unknown): void {
@@ -11,30 +12,6 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
   const line = (vals: string[]): string => vals.map((v, i) => (i === vals.length - 1 ? v : v.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n');
-}
-
-/** The shape of a task in `--json` listings: stable keys first, everything else after. */
-export function taskJson(t: Task): Record<string, unknown> {
-  return {
-    id: t.id,
-    title: t.title,
-    status: t.status,
-    priority: t.priority,
-    attempts: t.attempts,
-    agent: t.agent,
-    error: t.error,
-    reason: t.reason,
-    capabilities: t.capabilities,
-    dependsOn: t.dependsOn,
-    locks: t.locks,
-    result: t.result,
-    output: t.output,
-    usage: t.usage,
-    createdAt: new Date(t.createdAt).toISOString(),
-    startedAt: t.startedAt ? new Date(t.startedAt).toISOString() : null,
-    finishedAt: t.finishedAt ? new Date(t.finishedAt).toISOString() : null,
-    durationMs: t.startedAt && t.finishedAt ? t.finishedAt - t.startedAt : null,
-  };
 }
 
 export function taskRow(t: Task): Record<string, unknown> {
@@ -59,10 +36,6 @@ export function agentRow(a: Agent): Record<string, unknown> {
     done: a.done,
     failed: a.failed,
   };
-}
-
-export function agentJson(a: Agent): Record<string, unknown> {
-  return { ...a, createdAt: new Date(a.createdAt).toISOString(), updatedAt: new Date(a.updatedAt).toISOString() };
 }
 
 const time = (ms: number): string => new Date(ms).toISOString().slice(11, 23);

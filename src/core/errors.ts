@@ -28,6 +28,11 @@ export const ERROR_CODES = {
   DEPENDENCY_FAILED: 'a dependency ended dead or cancelled, so this task was cancelled',
   SHUTDOWN: 'the orchestrator stopped while the attempt ran',
   AGENT_REMOVED: 'the agent was removed (forced) while the attempt ran',
+  NOT_FOUND: 'no such route or resource',
+  UNAUTHENTICATED: 'a request without a valid bearer token',
+  FORBIDDEN: 'the token is valid but its role does not allow this',
+  PAYLOAD_TOO_LARGE: 'the request body is over the documented limit',
+  UNSUPPORTED_MEDIA_TYPE: 'the request body is not application/json',
   INTERNAL: 'a bug in Hive; please report it with the event log',
 } as const;
 

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyInstance } from 'fastify';
+import { agentJson } from '../../core/present.js';
+import type { Orchestrator } from '../../engine/orchestrator.js';
+import { AgentInputSchema, AgentParams, AgentSchema, ErrorSchema } from '../schemas.js';
+
+const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
+
+/** Agents: list, register (or update by name), show, remove, pause/resume (maintenance). */
+export function agentRoutes(app: FastifyInstance, hive: Orchestrator): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.get('/api/v1/agents', { schema: { tags: ['agents'], summary: 'List agents', response: { 200: z.object({ items: z.array(AgentSchema) }) } } }, async () => ({
+    items: (await hive.listAgents()).map(agentJson),
+  }));
+
+  r.post('/api/v1/agents', {
+    schema: { tags: ['agents'], summary: 'Register an agent (or update the one with this name)', body: AgentInputSchema, response: { 201: AgentSchema, ...errors } },
+  }, async (req, reply) => {
+    const b = req.body;
+    const a = await hive.registerAgent({
+      name: b.name,
+      role: b.role ?? '',
+      capabilities: b.capabilities ?? [],
+      runtime: b.runtime === 'worker' ? { kind: 'worker', command: b.command } : { kind: 'command', command: b.command },
+      slots: b.slots ?? 1,
+      env: b.env ?? {},
+      workdir: b.workdir ?? null,
+      limits: { timeoutMs: b.timeoutMs ?? 0, memoryMb: 0, contextTokens: 0, costBudgetUsd: 0 },
+    });
+    return reply.status(201).send(agentJson(a));
+  });
+
+  r.get('/api/v1/agents/:id', { schema: { tags: ['agents'], summary: 'One agent, by name or id', params: AgentParams, response: { 200: AgentSchema, ...errors } } }, async (req) =>
+    agentJson(await hive.getAgent(req.params.id)),
+  );
+
+  r.delete('/api/v1/agents/:id', {
+    schema: {
+      tags: ['agents'],
+      summary: 'Remove an agent; refused (409) while it runs tasks unless force=true, which hands them back to the queue',
+      params: AgentParams,
+      querystring: z.object({ force: z.enum(['true', 'false']).optional() }).strict(),
+      response: { 200: AgentSchema, ...errors },
+    },
+  }, async (req) => agentJson(await hive.removeAgent(req.params.id, req.query.force === 'true')));
+
+  for (const [verb, on] of [['pause', true], ['resume', false]] as const) {
+    r.post(`/api/v1/agents/:id/${verb}`, {
+      schema: { tags: ['agents'], summary: on ? 'Maintenance: take no new tasks' : 'End maintenance', params: AgentParams, response: { 200: AgentSchema, ...errors } },
+    }, async (req) => agentJson(await hive.setMaintenance(req.params.id, on)));
+  }
+}

@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { buildApp } from '../../src/http/app.js';
+import { agentSpec, testHive, waitFinal } from '../helpers/hive.js';
+
+test('tasks and agents over HTTP: submit with refs, list by cursor, show, cancel, retry, dlq, errors with stable codes', async () => {
+  const { hive, dir, cleanup } = await testHive({ inline: { ok: (t) => ({ done: t.title }), no: () => { throw new Error('nope'); } } });
+  const app = await buildApp(hive);
+  try {
+    const created = await app.inject({ method: 'POST', url: '/api/v1/agents', payload: { name: 'sh', capabilities: ['sh'], command: 'echo {prompt}', workdir: join(dir, 'w') } });
+    assert.equal(created.statusCode, 201, created.body);
+    assert.equal(created.json().name, 'sh');
+    await hive.registerAgent(agentSpec('ok', ['ok'], { kind: 'inline', fn: 'ok' }, 2));
+    await hive.registerAgent(agentSpec('no', ['no'], { kind: 'inline', fn: 'no' }));
+    await hive.start();
+
+    const batch = await app.inject({ method: 'POST', url: '/api/v1/tasks', payload: { tasks: [{ ref: 'a', title: 'a', capabilities: ['ok'] }, { title: 'b', capabilities: ['ok'], dependsOn: ['a'] }, { title: 'c', capabilities: ['no'], maxAttempts: 1 }] } });
+    assert.equal(batch.statusCode, 201, batch.body);
+    const [a, b, c] = batch.json().tasks;
+    assert.deepEqual(b.dependsOn, [a.id]);
+    assert.equal(b.status, 'pending');
+    await waitFinal(hive, [a.id, b.id, c.id]);
+
+    const shown = (await app.inject({ url: `/api/v1/tasks/${b.id}` })).json();
+    assert.equal(shown.status, 'completed');
+    assert.deepEqual(shown.result, { done: 'b' });
+    assert.equal(shown.attemptsList.length, 1);
+
+    const page1 = (await app.inject({ url: '/api/v1/tasks?limit=2' })).json();
+    assert.deepEqual(page1.items.map((t: { id: number }) => t.id), [a.id, b.id]);
+    const page2 = (await app.inject({ url: `/api/v1/tasks?limit=2&cursor=${page1.nextCursor}` })).json();
+    assert.deepEqual(page2.items.map((t: { id: number }) => t.id), [c.id]);
+    assert.equal(page2.nextCursor, null);
+    assert.deepEqual((await app.inject({ url: '/api/v1/tasks?status=completed' })).json().items.length, 2);
+
+    assert.deepEqual((await app.inject({ url: '/api/v1/dlq' })).json().items.map((t: { id: number }) => t.id), [c.id]);
+    const cancelDone = await app.inject({ method: 'POST', url: `/api/v1/tasks/${a.id}/cancel` });
+    assert.equal(cancelDone.statusCode, 409);
+    assert.equal(cancelDone.json().error.code, 'INVALID_TRANSITION');
+    const requeued = await app.inject({ method: 'POST', url: '/api/v1/dlq/requeue', payload: { ids: [c.id] } });
+    assert.deepEqual(requeued.json(), { requeued: [c.id] });
+
+    const missing = await app.inject({ url: '/api/v1/tasks/999999' });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.json().error.code, 'TASK_NOT_FOUND');
+    const bad = await app.inject({ method: 'POST', url: '/api/v1/tasks', payload: { title: 'x', priority: 'urgent', colour: 'blue' } });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().error.code, 'VALIDATION_FAILED');
+    const cycle = await app.inject({ method: 'POST', url: '/api/v1/tasks', payload: { tasks: [{ ref: 'x', title: 'x', dependsOn: ['y'] }, { ref: 'y', title: 'y', dependsOn: ['x'] }] } });
+    assert.equal(cycle.statusCode, 422);
+    assert.equal(cycle.json().error.code, 'DEPENDENCY_CYCLE');
+    assert.equal((await app.inject({ url: '/api/v1/agents/nobody' })).json().error.code, 'AGENT_NOT_FOUND');
+    assert.equal((await app.inject({ url: '/api/v1/nothing' })).statusCode, 404);
+    const notJson = await app.inject({ method: 'POST', url: '/api/v1/tasks', headers: { 'content-type': 'text/plain' }, payload: 'title=x' });
+    assert.equal(notJson.statusCode, 415);
+    assert.equal(notJson.json().error.code, 'UNSUPPORTED_MEDIA_TYPE');
+    const huge = await app.inject({ method: 'POST', url: '/api/v1/tasks', payload: { title: 'x', prompt: 'p'.repeat(3 * 1024 * 1024) } });
+    assert.equal(huge.statusCode, 413);
+
+    const status = (await app.inject({ url: '/api/v1/status' })).json();
+    assert.equal(status.tasks.completed, 2);
+    assert.equal((await app.inject({ url: '/health' })).json().ok, true);
+    assert.equal((await app.inject({ url: '/ready' })).json().ready, true);
+    const events = (await app.inject({ url: '/api/v1/events?after=0&limit=5&types=task.completed' })).json();
+    assert.ok(events.items.every((e: { type: string }) => e.type === 'task.completed'));
+  } finally {
+    await app.close();
+    await cleanup();
+  }
+});
+
+test('the OpenAPI document lists every route, and malformed requests never get a 5xx nor change the event log', async () => {
+  const { hive, cleanup } = await testHive();
+  const app = await buildApp(hive);
+  try {
+    const doc = (await app.inject({ url: '/api/v1/openapi.json' })).json();
+    assert.match(doc.openapi, /^3\./);
+    const paths = Object.keys(doc.paths);
+    for (const p of ['/health', '/ready', '/api/v1/status', '/api/v1/events', '/api/v1/tasks', '/api/v1/tasks/{id}', '/api/v1/tasks/{id}/cancel', '/api/v1/tasks/{id}/retry', '/api/v1/dlq', '/api/v1/dlq/{id}/requeue', '/api/v1/dlq/requeue', '/api/v1/agents', '/api/v1/agents/{id}', '/api/v1/agents/{id}/pause', '/api/v1/agents/{id}/resume']) {
+      assert.ok(paths.includes(p), `missing ${p}`);
+    }
+    await hive.enqueue({ title: 'seed' });
+    const before = await hive.events(0, 1000);
+    const routes = [['POST', '/api/v1/tasks'], ['POST', '/api/v1/agents'], ['POST', '/api/v1/dlq/requeue'], ['GET', '/api/v1/tasks'], ['GET', '/api/v1/events'], ['POST', '/api/v1/tasks/424242/cancel'], ['POST', '/api/v1/tasks/abc/retry'], ['DELETE', '/api/v1/agents/x']] as const;
+    const junk: unknown[] = [null, 42, 'str', [], {}, { title: 7 }, { title: 'x'.repeat(10_000) }, { tasks: 'no' }, { tasks: [{}] }, { title: 'x', dependsOn: [-1] }, { title: 'x', maxAttempts: 1e9 }, { name: '../x', command: 'c' }, { ids: ['a'] }, { title: 'x', metadata: [] }, { title: 'x', unknown: true }];
+    const rand = (n: number): number => Math.floor(Math.random() * n);
+    let sent = 0;
+    for (let i = 0; i < 300; i++) {
+      const [method, url] = routes[rand(routes.length)];
+      const q = ['', '?limit=abc', '?limit=-1', '?cursor=x', '?status=nope', '?after=-5', '?force=maybe', `?x=${'y'.repeat(50)}`][rand(8)];
+      const body = i % 7 === 0 ? '{"broken": ' : JSON.stringify(junk[rand(junk.length)]);
+      const res = await app.inject({ method, url: url + q, headers: { 'content-type': 'application/json' }, payload: method === 'GET' || method === 'DELETE' ? undefined : body });
+      sent++;
+      assert.ok(res.statusCode < 500, `${method} ${url}${q} ${body.slice(0, 80)} -> ${res.statusCode} ${res.body.slice(0, 200)}`);
+      if (res.statusCode >= 400) assert.ok(typeof res.json().error.code === 'string');
+    }
+    for (const id of ['0', '-1', 'abc', '1e3', '99999999999999999999']) {
+      const res = await app.inject({ url: `/api/v1/tasks/${id}` });
+      assert.ok([400, 404].includes(res.statusCode), `${id} -> ${res.statusCode}`);
+    }
+    assert.equal(sent, 300);
+    assert.deepEqual(await hive.events(0, 1000), before, 'no malformed request changed anything');
+  } finally {
+    await app.close();
+    await cleanup();
+  }
+});
