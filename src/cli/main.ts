@@ -6,6 +6,7 @@ import { registerDlqCommands } from './commands/dlq.js';
 import { registerEvents } from './commands/events.js';
 import { registerStatus } from './commands/status.js';
 import { registerTaskCommands } from './commands/task.js';
+import { registerTokenCommands } from './commands/token.js';
 import { registerUp } from './commands/up.js';
 
 /** `hive`: parse, dispatch, print `error CODE: message` and exit non-zero on failure. Commands hold no logic. */
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerDlqCommands(program);
   registerStatus(program);
   registerEvents(program);
+  registerTokenCommands(program);
   for (const c of program.commands) {
     c.exitOverride();
     c.configureOutput(quiet);

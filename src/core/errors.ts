@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   CONFIG_INVALID: 'hive.yaml (or its overrides) is invalid; details.issues names each key path',
   TASK_NOT_FOUND: 'no task with that id',
   AGENT_NOT_FOUND: 'no agent with that id or name',
+  TOKEN_NOT_FOUND: 'no live API token with that id',
   INVALID_TRANSITION: 'the entity is not in a status that allows this action',
   STALE_ATTEMPT: 'a report came from an attempt that no longer holds the lease (fencing token mismatch)',
   CONFLICT: 'the change conflicts with existing state (duplicate name, agent busy, ...)',

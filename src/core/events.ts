@@ -29,6 +29,9 @@ export interface EventMap {
   'agent.removed': Record<string, never>;
   /** An orchestrator node started or stopped on this store. */
   'node.started': { pid: number; host: string };
+  /** An API token was created or revoked (the secret is never logged). */
+  'token.created': { role: string; name: string };
+  'token.revoked': { role: string };
   /** A node found the previous one dead (crashed) when it started. */
   'node.lost': { pid: number };
   'node.stopped': { pid: number };

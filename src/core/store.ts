@@ -103,6 +103,17 @@ export interface StatusCounts {
   queueDepth: Record<string, number>;
 }
 
+export const TOKEN_ROLES = ['admin', 'operator', 'viewer'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+export interface TokenInfo {
+  id: number;
+  role: TokenRole;
+  name: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
 export interface NodeInfo {
   id: string;
   pid: number;
@@ -168,6 +179,14 @@ export interface Store {
   counts(): Promise<StatusCounts>;
   /** True when another connection (another process) committed a change since the last call. */
   changedElsewhere(): Promise<boolean>;
+
+  // ---- API tokens (the secret never reaches the store, only its hash)
+  createToken(hash: string, role: TokenRole, name: string, now: number): Promise<TokenInfo>;
+  /** The live (not revoked) token with this hash, or null. */
+  findToken(hash: string): Promise<TokenInfo | null>;
+  /** TOKEN_NOT_FOUND when no live token has this id. */
+  revokeToken(id: number, now: number): Promise<TokenInfo>;
+  listTokens(): Promise<TokenInfo[]>;
 
   // ---- nodes (one orchestrator per SQLite data dir)
   /** Registers this orchestrator; refuses with ALREADY_RUNNING while `isAlive(previous)` says the last one lives. */

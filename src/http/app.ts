@@ -2,7 +2,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Orchestrator } from '../engine/orchestrator.js';
+import { registerAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { agentRoutes } from './routes/agents.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -11,6 +13,8 @@ export interface AppOptions {
   /** Largest accepted request body in bytes (413 above). */
   bodyLimit?: number;
   logger?: boolean;
+  /** Hostnames the Host header may name; null skips the check (in-process use, tests). */
+  allowedHosts?: Set<string> | null;
 }
 
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -26,6 +30,7 @@ export async function buildApp(hive: Orchestrator, opts: AppOptions = {}): Promi
   app.removeContentTypeParser('text/plain'); // bodies are JSON only: anything else is 415
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  registerAuth(app, hive.store, opts.allowedHosts ?? null);
   await app.register(swagger, {
     openapi: { openapi: '3.0.3', info: { title: 'Hive API', version: '1', description: 'One orchestrator for a fleet of AI coding agents' } },
     transform: jsonSchemaTransform,
@@ -33,6 +38,7 @@ export async function buildApp(hive: Orchestrator, opts: AppOptions = {}): Promi
   systemRoutes(app, hive);
   taskRoutes(app, hive);
   agentRoutes(app, hive);
+  tokenRoutes(app, hive.store);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

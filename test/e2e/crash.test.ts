@@ -11,7 +11,7 @@ const TASKS = 40;
 const KILLS = 3;
 
 function up(dir: string): ChildProcess {
-  return spawn(process.execPath, [HIVE_BIN, 'up', '--quiet', '--data', join(dir, 'data'), '--config', join(dir, 'hive.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [HIVE_BIN, 'up', '--quiet', '--port', '0', '--data', join(dir, 'data'), '--config', join(dir, 'hive.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 test('kill -9 of `hive up` at random moments, repeatedly: every task completes exactly once and orphans die before re-runs', { timeout: 120_000 }, async () => {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { openHive, type GlobalFlags } from '../context.js';
+import { serve, type Served } from '../../http/server.js';
+import { collect, openHive, parseIntFlag, type GlobalFlags } from '../context.js';
 import { describeEvent } from '../output.js';
 
 export function registerUp(program: Command): void {
@@ -7,14 +8,24 @@ export function registerUp(program: Command): void {
     .command('up')
     .description('run the orchestrator on the data directory until SIGINT/SIGTERM (the first drains, a second forces)')
     .option('--quiet', 'no line per state change')
+    .option('--host <host>', 'HTTP API address (env HIVE_HOST; default 127.0.0.1)')
+    .option('--port <port>', 'HTTP API port, 0 = any free one (env HIVE_PORT; default 4477)')
+    .option('--allow-host <name>', 'another hostname the Host header may name (repeatable)', collect, [])
     .action(async (o, cmd: Command) => {
+      const host: string = o.host || process.env.HIVE_HOST || '127.0.0.1';
+      const port = parseIntFlag(o.port || process.env.HIVE_PORT || '4477', 'port', 0, 65_535)!;
       const { hive, config } = await openHive(cmd.optsWithGlobals() as GlobalFlags);
+      let served: Served | null = null;
       try {
         const report = await hive.start({ agents: config.agents });
+        served = await serve(hive, { host, port, allowHosts: o.allowHost });
         const agents = await hive.listAgents();
         process.stdout.write(
           `hive up: data ${hive.options.dataDir}, config ${config.file ?? '(none)'}, ${agents.length} agent(s); ` +
-            `recovered ${report.reaped.length} attempt(s), killed ${report.killed.length} orphan process(es); pid ${process.pid}\n`,
+            `recovered ${report.reaped.length} attempt(s), killed ${report.killed.length} orphan process(es); pid ${process.pid}\n` +
+            `hive up: API on ${served.url}/api/v1 (docs: ${served.url}/api/v1/openapi.json)\n` +
+            (served.adminTokenFile ? `hive up: admin token written to ${served.adminTokenFile} (mode 0600)\n` : '') +
+            served.warnings.map((w) => `hive up: warning: ${w}\n`).join(''),
         );
         if (!o.quiet) await hive.subscribe((e) => process.stdout.write(`${describeEvent(e)}\n`));
         await new Promise<void>((resolve) => {
@@ -35,7 +46,8 @@ export function registerUp(program: Command): void {
         });
         process.stdout.write('hive up: stopped\n');
       } finally {
-        await hive.store.close();
+        await served?.app.close();
+        await hive.close({ drainMs: 0 });
       }
     });
 }

@@ -14,6 +14,8 @@ import type {
   StatusCounts,
   Store,
   TaskFilter,
+  TokenInfo,
+  TokenRole,
 } from '../../core/store.js';
 import { AGENT_STATUSES, TASK_STATUSES, ZERO_USAGE, type Agent, type AgentStatus, type Attempt, type HiveEvent, type Task } from '../../core/types.js';
 import { AgentWrites } from './agents.js';
@@ -350,6 +352,34 @@ export class SqliteStore implements Store {
     return changed;
   }
 
+  // ------------------------------------------------------------------ tokens
+
+  async createToken(hash: string, role: TokenRole, name: string, now: number): Promise<TokenInfo> {
+    return this.write(now, () => {
+      const r = this.db.q('INSERT INTO tokens (hash, role, name, created_at) VALUES (?, ?, ?, ?) RETURNING *').get(hash, role, name, now) as TokenRow;
+      this.db.event(now, 'token.created', `token:${r.id}`, { role, name });
+      return toToken(r);
+    });
+  }
+
+  async findToken(hash: string): Promise<TokenInfo | null> {
+    const r = this.db.q('SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL').get(hash) as TokenRow | undefined;
+    return r ? toToken(r) : null;
+  }
+
+  async revokeToken(id: number, now: number): Promise<TokenInfo> {
+    return this.write(now, () => {
+      const r = this.db.q('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING *').get(now, id) as TokenRow | undefined;
+      if (!r) throw new HiveError('TOKEN_NOT_FOUND', `no live token with id ${id}`, { details: { tokenId: id } });
+      this.db.event(now, 'token.revoked', `token:${id}`, { role: r.role });
+      return toToken(r);
+    });
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return (this.db.q('SELECT * FROM tokens ORDER BY id').all() as TokenRow[]).map(toToken);
+  }
+
   // ------------------------------------------------------------------ nodes
 
   async acquireNode(node: NodeInfo, now: number, isAlive: (n: NodeInfo) => boolean): Promise<void> {
@@ -375,6 +405,16 @@ export class SqliteStore implements Store {
     });
   }
 }
+
+interface TokenRow {
+  id: number;
+  role: TokenRole;
+  name: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+const toToken = (r: TokenRow): TokenInfo => ({ id: r.id, role: r.role, name: r.name, createdAt: r.created_at, revokedAt: r.revoked_at });
 
 /** Opens (and migrates) the store in a data directory: `<dataDir>/hive.db`. */
 export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
