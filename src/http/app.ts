@@ -15,6 +15,8 @@ export interface AppOptions {
   logger?: boolean;
   /** Hostnames the Host header may name; null skips the check (in-process use, tests). */
   allowedHosts?: Set<string> | null;
+  /** SSE heartbeat comment period (default 15 s). */
+  heartbeatMs?: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -24,7 +26,8 @@ export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
  * call the orchestrator; errors map to statuses in http/errors.ts only.
  */
 export async function buildApp(hive: Orchestrator, opts: AppOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  // forceCloseConnections: close() also ends open event streams instead of waiting for their clients
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, forceCloseConnections: true });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.removeContentTypeParser('text/plain'); // bodies are JSON only: anything else is 415
@@ -35,7 +38,7 @@ export async function buildApp(hive: Orchestrator, opts: AppOptions = {}): Promi
     openapi: { openapi: '3.0.3', info: { title: 'Hive API', version: '1', description: 'One orchestrator for a fleet of AI coding agents' } },
     transform: jsonSchemaTransform,
   });
-  systemRoutes(app, hive);
+  systemRoutes(app, hive, opts.heartbeatMs ?? 15_000);
   taskRoutes(app, hive);
   agentRoutes(app, hive);
   tokenRoutes(app, hive.store);

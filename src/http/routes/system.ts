@@ -3,9 +3,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyInstance } from 'fastify';
 import type { Orchestrator } from '../../engine/orchestrator.js';
 import { ErrorSchema, EventsQuery } from '../schemas.js';
+import { streamEvents } from './stream.js';
 
 /** Health, readiness, status counts and the event log as JSON pages. */
-export function systemRoutes(app: FastifyInstance, hive: Orchestrator): void {
+export function systemRoutes(app: FastifyInstance, hive: Orchestrator, heartbeatMs: number): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get('/health', { schema: { tags: ['system'], summary: 'The process is up', response: { 200: z.object({ ok: z.literal(true) }) } } }, async () => ({ ok: true as const }));
 
@@ -21,11 +22,12 @@ export function systemRoutes(app: FastifyInstance, hive: Orchestrator): void {
   r.get('/api/v1/events', {
     schema: {
       tags: ['events'],
-      summary: 'The event log after a sequence number, as a JSON page',
+      summary: 'The event log: with Accept: text/event-stream a live SSE stream (Last-Event-ID resumes after that seq; heartbeat comments), else a JSON page after a sequence number',
       querystring: EventsQuery,
       response: { 200: z.object({ items: z.array(z.object({ seq: z.number(), time: z.number(), type: z.string(), subject: z.string(), data: z.record(z.string(), z.unknown()) })), last: z.number() }), 400: ErrorSchema },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
+    if ((req.headers.accept ?? '').includes('text/event-stream')) return streamEvents(hive, req, reply, heartbeatMs);
     const items = await hive.events(req.query.after ?? 0, req.query.limit ?? 100, { types: req.query.types ? req.query.types.split(',') : undefined });
     return { items, last: items.length ? items[items.length - 1].seq : (req.query.after ?? 0) };
   });
