@@ -290,6 +290,34 @@ export class Orchestrator {
     return a;
   }
 
+  /** Restarts an agent's runtime on this node (CONFLICT when this orchestrator is not running). */
+  async restartAgent(nameOrId: string | number): Promise<Agent> {
+    const a = await this.store.getAgent(nameOrId);
+    if (this.state !== 'running') throw new HiveError('CONFLICT', `agent ${a.name} can only be restarted by the running orchestrator (this one is ${this.state})`);
+    await this.supervisor.restart(a.id);
+    this.feed.poke();
+    return this.store.getAgent(a.id);
+  }
+
+  /**
+   * Removes an agent gracefully: at once if it runs nothing; else it goes to maintenance (takes no new tasks),
+   * its running attempts finish, then it is removed. Returns whether it was removed already.
+   */
+  async drainAgent(nameOrId: string | number): Promise<{ agent: Agent; removed: boolean }> {
+    const a = await this.store.getAgent(nameOrId);
+    if (a.running === 0) return { agent: await this.removeAgent(a.id), removed: true };
+    if (this.state !== 'running') {
+      throw new HiveError('CONFLICT', `agent ${a.name} runs ${a.running} task(s) and no orchestrator here can drain it; wait, cancel them, or force the removal`, { details: { agent: a.name } });
+    }
+    const paused = await this.setMaintenance(a.id, true);
+    const drained = async (): Promise<void> => {
+      while (this.state === 'running' && (await this.store.getAgent(a.id)).running > 0) await sleep(this.options.pollMs);
+      if (this.state === 'running') await this.removeAgent(a.id);
+    };
+    drained().catch(this.onError);
+    return { agent: paused, removed: false };
+  }
+
   /** Maintenance: the agent takes no new tasks (running ones finish); `false` makes it active again. */
   async setMaintenance(nameOrId: string | number, on: boolean): Promise<Agent> {
     const a = await this.store.getAgent(nameOrId);

@@ -123,6 +123,18 @@ export class Supervisor {
     for (const h of [...this.handles.values()]) if (!seen.has(h.agent.id)) await this.stopHandle(h, 'AGENT_REMOVED');
   }
 
+  /** Stops the agent's runtime (its running attempts end with SHUTDOWN and are retried) and starts it again. */
+  restart(agentId: number): Promise<void> {
+    const next = this.syncing.then(async () => {
+      const h = this.handles.get(agentId);
+      if (h) await this.stopHandle(h, 'AGENT_CHANGED');
+      const a = await this.store.getAgent(agentId);
+      if (a.status !== 'maintenance') await this.startAgent(a);
+    });
+    this.syncing = next.catch(() => undefined);
+    return next;
+  }
+
   private async startAgent(a: Agent): Promise<void> {
     const factory = this.runtimes[a.runtime.kind];
     if (!factory) {

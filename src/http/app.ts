@@ -5,6 +5,8 @@ import type { Orchestrator } from '../engine/orchestrator.js';
 import { registerAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { docsRoutes } from './routes/docs.js';
+import { logRoutes } from './routes/logs.js';
 import { agentRoutes } from './routes/agents.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -42,6 +44,8 @@ export async function buildApp(hive: Orchestrator, opts: AppOptions = {}): Promi
   taskRoutes(app, hive);
   agentRoutes(app, hive);
   tokenRoutes(app, hive.store);
+  docsRoutes(app);
+  logRoutes(app, hive);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

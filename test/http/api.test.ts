@@ -91,20 +91,27 @@ test('the OpenAPI document lists every route, and malformed requests never get a
     const doc = (await call({ url: '/api/v1/openapi.json' })).json();
     assert.match(doc.openapi, /^3\./);
     const paths = Object.keys(doc.paths);
-    for (const p of ['/health', '/ready', '/api/v1/status', '/api/v1/events', '/api/v1/tasks', '/api/v1/tasks/{id}', '/api/v1/tasks/{id}/cancel', '/api/v1/tasks/{id}/retry', '/api/v1/dlq', '/api/v1/dlq/{id}/requeue', '/api/v1/dlq/requeue', '/api/v1/agents', '/api/v1/agents/{id}', '/api/v1/agents/{id}/pause', '/api/v1/agents/{id}/resume']) {
+    for (const p of ['/api/v1/tasks/{id}/logs', '/api/v1/agents/{id}/restart', '/api/v1/tokens', '/api/v1/tokens/{id}', '/health', '/ready', '/api/v1/status', '/api/v1/events', '/api/v1/tasks', '/api/v1/tasks/{id}', '/api/v1/tasks/{id}/cancel', '/api/v1/tasks/{id}/retry', '/api/v1/dlq', '/api/v1/dlq/{id}/requeue', '/api/v1/dlq/requeue', '/api/v1/agents', '/api/v1/agents/{id}', '/api/v1/agents/{id}/pause', '/api/v1/agents/{id}/resume']) {
       assert.ok(paths.includes(p), `missing ${p}`);
     }
     await hive.enqueue({ title: 'seed' });
     const before = await hive.events(0, 1000);
-    const routes = [['POST', '/api/v1/tasks'], ['POST', '/api/v1/agents'], ['POST', '/api/v1/dlq/requeue'], ['GET', '/api/v1/tasks'], ['GET', '/api/v1/events'], ['POST', '/api/v1/tasks/424242/cancel'], ['POST', '/api/v1/tasks/abc/retry'], ['DELETE', '/api/v1/agents/x']] as const;
+    // every route, on ids and names that do not exist, so that no request could legitimately change anything
+    const routes = [
+      ['POST', '/api/v1/tasks'], ['GET', '/api/v1/tasks'], ['GET', '/api/v1/tasks/424242'], ['POST', '/api/v1/tasks/424242/cancel'], ['POST', '/api/v1/tasks/abc/retry'],
+      ['GET', '/api/v1/tasks/424242/logs'], ['GET', '/api/v1/dlq'], ['POST', '/api/v1/dlq/424242/requeue'], ['POST', '/api/v1/dlq/requeue'],
+      ['GET', '/api/v1/agents'], ['POST', '/api/v1/agents'], ['GET', '/api/v1/agents/ghost'], ['DELETE', '/api/v1/agents/ghost'], ['POST', '/api/v1/agents/ghost/pause'],
+      ['POST', '/api/v1/agents/ghost/resume'], ['POST', '/api/v1/agents/ghost/restart'], ['GET', '/api/v1/events'], ['GET', '/api/v1/status'],
+      ['GET', '/api/v1/tokens'], ['POST', '/api/v1/tokens'], ['DELETE', '/api/v1/tokens/424242'], ['GET', '/health'], ['GET', '/ready'],
+    ] as const;
     const junk: unknown[] = [null, 42, 'str', [], {}, { title: 7 }, { title: 'x'.repeat(10_000) }, { tasks: 'no' }, { tasks: [{}] }, { title: 'x', dependsOn: [-1] }, { title: 'x', maxAttempts: 1e9 }, { name: '../x', command: 'c' }, { ids: ['a'] }, { title: 'x', metadata: [] }, { title: 'x', unknown: true }];
     const rand = (n: number): number => Math.floor(Math.random() * n);
     let sent = 0;
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 1000; i++) {
       const [method, url] = routes[rand(routes.length)];
-      const q = ['', '?limit=abc', '?limit=-1', '?cursor=x', '?status=nope', '?after=-5', '?force=maybe', `?x=${'y'.repeat(50)}`][rand(8)];
+      const q = ['', '?limit=abc', '?limit=-1', '?cursor=x', '?status=nope', '?after=-5', '?force=maybe', `?x=${'y'.repeat(50)}`, '?attempt=0', '?types=' + 'z'.repeat(2000)][rand(10)];
       const body = i % 7 === 0 ? '{"broken": ' : JSON.stringify(junk[rand(junk.length)]);
-      const res = await call({ method, url: url + q, headers: { 'content-type': 'application/json' }, payload: method === 'GET' || method === 'DELETE' ? undefined : body });
+      const res = await call({ method, url: url + q, headers: { 'content-type': 'application/json' }, payload: method === 'GET' ? undefined : body });
       sent++;
       assert.ok(res.statusCode < 500, `${method} ${url}${q} ${body.slice(0, 80)} -> ${res.statusCode} ${res.body.slice(0, 200)}`);
       if (res.statusCode >= 400) assert.ok(typeof res.json().error.code === 'string');
@@ -113,7 +120,7 @@ test('the OpenAPI document lists every route, and malformed requests never get a
       const res = await call({ url: `/api/v1/tasks/${id}` });
       assert.ok([400, 404].includes(res.statusCode), `${id} -> ${res.statusCode}`);
     }
-    assert.equal(sent, 300);
+    assert.equal(sent, 1000);
     assert.deepEqual(await hive.events(0, 1000), before, 'no malformed request changed anything');
   } finally {
     await app.close();

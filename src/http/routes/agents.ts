@@ -38,12 +38,20 @@ export function agentRoutes(app: FastifyInstance, hive: Orchestrator): void {
   r.delete('/api/v1/agents/:id', {
     schema: {
       tags: ['agents'],
-      summary: 'Remove an agent; refused (409) while it runs tasks unless force=true, which hands them back to the queue',
+      summary: 'Remove an agent: at once when idle (200); else it drains (202: no new tasks, running ones finish, then it is removed); force=true kills its attempts at once and requeues them',
       params: AgentParams,
       querystring: z.object({ force: z.enum(['true', 'false']).optional() }).strict(),
-      response: { 200: AgentSchema, ...errors },
+      response: { 200: AgentSchema, 202: AgentSchema.extend({ draining: z.literal(true) }).loose(), ...errors },
     },
-  }, async (req) => agentJson(await hive.removeAgent(req.params.id, req.query.force === 'true')));
+  }, async (req, reply) => {
+    if (req.query.force === 'true') return agentJson(await hive.removeAgent(req.params.id, true));
+    const { agent, removed } = await hive.drainAgent(req.params.id);
+    return removed ? agentJson(agent) : reply.status(202).send({ ...agentJson(agent), draining: true as const });
+  });
+
+  r.post('/api/v1/agents/:id/restart', {
+    schema: { tags: ['agents'], summary: 'Restart the agent runtime (running attempts end with SHUTDOWN and are retried)', params: AgentParams, response: { 200: AgentSchema, ...errors } },
+  }, async (req) => agentJson(await hive.restartAgent(req.params.id)));
 
   for (const [verb, on] of [['pause', true], ['resume', false]] as const) {
     r.post(`/api/v1/agents/:id/${verb}`, {
