@@ -64,6 +64,13 @@ test('tasks and agents over HTTP: submit with refs, list by cursor, show, cancel
     assert.equal(cycle.statusCode, 422);
     assert.equal(cycle.json().error.code, 'DEPENDENCY_CYCLE');
     assert.equal((await call({ url: '/api/v1/agents/nobody' })).json().error.code, 'AGENT_NOT_FOUND');
+    const patched = await call({ method: 'PATCH', url: '/api/v1/agents/sh', payload: { slots: 3, capabilities: ['sh', 'bash'] } });
+    assert.equal(patched.statusCode, 200, patched.body);
+    assert.equal(patched.json().slots, 3);
+    assert.deepEqual(patched.json().capabilities, ['bash', 'sh']);
+    assert.deepEqual(patched.json().runtime, { kind: 'command', command: 'echo {prompt}' }, 'fields not given are kept');
+    assert.equal((await call({ method: 'PATCH', url: '/api/v1/agents/sh', payload: { slots: 0 } })).statusCode, 400);
+    assert.equal((await call({ method: 'PATCH', url: '/api/v1/agents/sh', payload: { name: 'renamed' } })).statusCode, 400);
     assert.equal((await call({ url: '/api/v1/nothing' })).statusCode, 404);
     const notJson = await call({ method: 'POST', url: '/api/v1/tasks', headers: { 'content-type': 'text/plain' }, payload: 'title=x' });
     assert.equal(notJson.statusCode, 415);
@@ -101,7 +108,7 @@ test('the OpenAPI document lists every route, and malformed requests never get a
       ['POST', '/api/v1/tasks'], ['GET', '/api/v1/tasks'], ['GET', '/api/v1/tasks/424242'], ['POST', '/api/v1/tasks/424242/cancel'], ['POST', '/api/v1/tasks/abc/retry'],
       ['GET', '/api/v1/tasks/424242/logs'], ['GET', '/api/v1/dlq'], ['POST', '/api/v1/dlq/424242/requeue'], ['POST', '/api/v1/dlq/requeue'],
       ['GET', '/api/v1/agents'], ['POST', '/api/v1/agents'], ['GET', '/api/v1/agents/ghost'], ['DELETE', '/api/v1/agents/ghost'], ['POST', '/api/v1/agents/ghost/pause'],
-      ['POST', '/api/v1/agents/ghost/resume'], ['POST', '/api/v1/agents/ghost/restart'], ['GET', '/api/v1/events'], ['GET', '/api/v1/status'],
+      ['POST', '/api/v1/agents/ghost/resume'], ['PATCH', '/api/v1/agents/ghost'], ['POST', '/api/v1/agents/ghost/restart'], ['GET', '/api/v1/events'], ['GET', '/api/v1/status'],
       ['GET', '/api/v1/tokens'], ['POST', '/api/v1/tokens'], ['DELETE', '/api/v1/tokens/424242'], ['GET', '/health'], ['GET', '/ready'],
     ] as const;
     const junk: unknown[] = [null, 42, 'str', [], {}, { title: 7 }, { title: 'x'.repeat(10_000) }, { tasks: 'no' }, { tasks: [{}] }, { title: 'x', dependsOn: [-1] }, { title: 'x', maxAttempts: 1e9 }, { name: '../x', command: 'c' }, { ids: ['a'] }, { title: 'x', metadata: [] }, { title: 'x', unknown: true }];

@@ -18,7 +18,7 @@ test('the OpenAPI document validates against the OpenAPI 3 schema and documents 
       'GET /health', 'GET /ready', 'GET /api/v1/status', 'GET /api/v1/events',
       'GET /api/v1/tasks', 'POST /api/v1/tasks', 'GET /api/v1/tasks/{id}', 'POST /api/v1/tasks/{id}/cancel', 'POST /api/v1/tasks/{id}/retry', 'GET /api/v1/tasks/{id}/logs',
       'GET /api/v1/dlq', 'POST /api/v1/dlq/{id}/requeue', 'POST /api/v1/dlq/requeue',
-      'GET /api/v1/agents', 'POST /api/v1/agents', 'GET /api/v1/agents/{id}', 'DELETE /api/v1/agents/{id}', 'POST /api/v1/agents/{id}/restart', 'POST /api/v1/agents/{id}/pause', 'POST /api/v1/agents/{id}/resume',
+      'GET /api/v1/agents', 'POST /api/v1/agents', 'GET /api/v1/agents/{id}', 'PATCH /api/v1/agents/{id}', 'DELETE /api/v1/agents/{id}', 'POST /api/v1/agents/{id}/restart', 'POST /api/v1/agents/{id}/pause', 'POST /api/v1/agents/{id}/resume',
       'GET /api/v1/tokens', 'POST /api/v1/tokens', 'DELETE /api/v1/tokens/{id}',
     ].sort();
     assert.deepEqual(documented, expected);

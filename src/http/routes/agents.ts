@@ -35,6 +35,32 @@ export function agentRoutes(app: FastifyInstance, hive: Orchestrator): void {
     agentJson(await hive.getAgent(req.params.id)),
   );
 
+  r.patch('/api/v1/agents/:id', {
+    schema: {
+      tags: ['agents'],
+      summary: 'Change some fields of an agent; a running agent restarts its runtime when its definition changes',
+      params: AgentParams,
+      body: AgentInputSchema.omit({ name: true }).partial().strict(),
+      response: { 200: AgentSchema, ...errors },
+    },
+  }, async (req) => {
+    const a = await hive.getAgent(req.params.id);
+    const b = req.body;
+    const command = b.command ?? (a.runtime.kind === 'inline' ? undefined : a.runtime.command);
+    const kind = b.runtime ?? a.runtime.kind;
+    const runtime = kind === 'inline' || command === undefined ? a.runtime : kind === 'worker' ? { kind: 'worker' as const, command } : { kind: 'command' as const, command };
+    return agentJson(await hive.registerAgent({
+      name: a.name,
+      role: b.role ?? a.role,
+      capabilities: b.capabilities ?? a.capabilities,
+      runtime,
+      slots: b.slots ?? a.slots,
+      env: b.env ?? a.env,
+      workdir: b.workdir ?? a.workdir,
+      limits: { ...a.limits, ...(b.timeoutMs !== undefined ? { timeoutMs: b.timeoutMs } : {}) },
+    }));
+  });
+
   r.delete('/api/v1/agents/:id', {
     schema: {
       tags: ['agents'],
