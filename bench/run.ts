@@ -13,6 +13,7 @@ import type { AgentSpec } from '../src/core/store.js';
 import type { RuntimeSpec } from '../src/core/types.js';
 import { bareLoop } from './bare-loop.js';
 import { claimScaling } from './claim-scaling.js';
+import { apiLatency, sseRate } from './api.js';
 
 const RUNS = Number(process.env.HIVE_BENCH_RUNS ?? 3);
 const only = process.argv.slice(2);
@@ -174,6 +175,12 @@ async function main(): Promise<void> {
     const r = median(rawRates);
     const p = median(pipedRates);
     emit({ bench: 'command_true_tasks_per_s', tasks: 2_000, slots: 8, hive_median: round(h), raw_spawn_median: round(r), raw_spawn_piped_median: round(p), ratio: round(h / r, 2), ratio_to_piped: round(h / p, 2), target_ratio: 0.7 });
+  }
+  if (want('api')) {
+    emit({ bench: 'api_latency_ms', ...(await apiLatency(200, 10)), target_p99_ms: 20 });
+  }
+  if (want('sse')) {
+    emit({ bench: 'sse_events_per_s', tasks: 10_000, ...(await sseRate(10_000)) });
   }
   if (want('claim')) {
     emit({ bench: 'claim_time_ms', ...(await claimScaling([1_000, 1_000_000])), target_ratio: 1.5 });
