@@ -163,3 +163,27 @@ test('task logs prints the log of an attempt that ran (plain and --json)', async
     t.cleanup();
   }
 });
+
+test('hive events -f follows the log as JSON lines until interrupted; hive logs is task logs', { timeout: 30_000 }, async () => {
+  const t = tempDir();
+  try {
+    ok(hive(t.dir, 'task', 'add', '--title', 'before'));
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [HIVE_BIN, '--data', join(t.dir, 'data'), 'events', '-f', '--json'], { cwd: t.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    await new Promise((r) => setTimeout(r, 700));
+    ok(hive(t.dir, 'task', 'add', '--title', 'after 1'));
+    ok(hive(t.dir, 'task', 'add', '--title', 'after 2'));
+    const deadline = Date.now() + 10_000;
+    while (out.trim().split('\n').filter(Boolean).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+    const titles = out.trim().split('\n').map((l) => JSON.parse(l).data.title);
+    assert.deepEqual(titles, ['after 1', 'after 2'], 'starts at the end, then follows');
+    fails(hive(t.dir, 'logs', '1'), 'VALIDATION_FAILED'); // no attempt yet, like `task logs`
+  } finally {
+    t.cleanup();
+  }
+});

@@ -17,6 +17,42 @@ function parseStatuses(value: string | undefined): TaskStatus[] | undefined {
   return list as TaskStatus[];
 }
 
+/** `hive task logs ID` and `hive logs ID`: print an attempt's log, or follow it while it runs. */
+async function showLogs(id: string, o: { attempt?: string; follow?: boolean; json?: boolean }, flags: GlobalFlags): Promise<void> {
+  if (o.json && o.follow) throw fieldError('json', 'not allowed with --follow', '--json and --follow do not go together');
+  await withHive(flags, async (hive) => {
+    const t = await hive.getTask(parseId(id));
+    const attempt = parseIntFlag(o.attempt, 'attempt', 1, 1_000_000) ?? t.attempts;
+    if (attempt < 1 || attempt > t.attempts) throw fieldError('attempt', 'no such attempt', `task ${t.id} has ${t.attempts} attempt(s); no attempt ${attempt}`);
+    const file = attemptLogPath(hive.options.dataDir, t.id, attempt);
+    let offset = 0;
+    const drain = (): void => {
+      if (!existsSync(file)) return;
+      const size = statSync(file).size;
+      if (size <= offset) return;
+      const fd = openSync(file, 'r');
+      const buf = Buffer.alloc(size - offset);
+      readSync(fd, buf, 0, buf.length, offset);
+      closeSync(fd);
+      offset = size;
+      process.stdout.write(buf);
+    };
+    if (o.json) return printJson({ taskId: t.id, attempt, path: existsSync(file) ? file : null, log: existsSync(file) ? readFileSync(file, 'utf8') : null });
+    if (!o.follow) {
+      if (!existsSync(file)) process.stderr.write(`no log for task ${t.id} attempt ${attempt} (inline agents keep none)\n`);
+      else process.stdout.write(readFileSync(file));
+      return;
+    }
+    for (;;) {
+      drain();
+      const now = await hive.getTask(t.id);
+      if (now.status !== 'running' || now.attempts !== attempt) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    drain();
+  });
+}
+
 export function registerTaskCommands(program: Command): void {
   const task = program.command('task').description('submit, inspect, cancel and retry tasks');
   const g = (cmd: Command): GlobalFlags => cmd.optsWithGlobals() as GlobalFlags;
@@ -117,40 +153,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--attempt <n>', 'attempt number (default: the latest)')
     .option('-f, --follow', 'keep printing while the attempt runs')
     .option('--json', 'print { taskId, attempt, path, log } (not with --follow)')
-    .action(async (id: string, o, cmd: Command) => {
-      if (o.json && o.follow) throw fieldError('json', 'not allowed with --follow', '--json and --follow do not go together');
-      await withHive(g(cmd), async (hive) => {
-        const t = await hive.getTask(parseId(id));
-        const attempt = parseIntFlag(o.attempt, 'attempt', 1, 1_000_000) ?? t.attempts;
-        if (attempt < 1 || attempt > t.attempts) throw fieldError('attempt', 'no such attempt', `task ${t.id} has ${t.attempts} attempt(s); no attempt ${attempt}`);
-        const file = attemptLogPath(hive.options.dataDir, t.id, attempt);
-        let offset = 0;
-        const drain = (): void => {
-          if (!existsSync(file)) return;
-          const size = statSync(file).size;
-          if (size <= offset) return;
-          const fd = openSync(file, 'r');
-          const buf = Buffer.alloc(size - offset);
-          readSync(fd, buf, 0, buf.length, offset);
-          closeSync(fd);
-          offset = size;
-          process.stdout.write(buf);
-        };
-        if (o.json) return printJson({ taskId: t.id, attempt, path: existsSync(file) ? file : null, log: existsSync(file) ? readFileSync(file, 'utf8') : null });
-        if (!o.follow) {
-          if (!existsSync(file)) process.stderr.write(`no log for task ${t.id} attempt ${attempt} (inline agents keep none)\n`);
-          else process.stdout.write(readFileSync(file));
-          return;
-        }
-        for (;;) {
-          drain();
-          const now = await hive.getTask(t.id);
-          if (now.status !== 'running' || now.attempts !== attempt) break;
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        drain();
-      });
-    });
+    .action((id: string, o, cmd: Command) => showLogs(id, o, g(cmd)));
 
   task
     .command('cancel <id>')
@@ -172,4 +175,13 @@ export function registerTaskCommands(program: Command): void {
         process.stdout.write(`task ${t.id} ${t.status}\n`);
       });
     });
+
+  // `hive logs ID` is the same as `hive task logs ID`
+  program
+    .command('logs <id>')
+    .description("print an attempt's log (same as `hive task logs`)")
+    .option('--attempt <n>', 'attempt number (default: the latest)')
+    .option('-f, --follow', 'keep printing while the attempt runs')
+    .option('--json', 'print { taskId, attempt, path, log } (not with --follow)')
+    .action((id: string, o, cmd: Command) => showLogs(id, o, g(cmd)));
 }
