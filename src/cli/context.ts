@@ -2,16 +2,38 @@ import { fieldError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { createHive, type CreateHiveOptions } from '../index.js';
 import type { Orchestrator } from '../engine/orchestrator.js';
+import { LocalClient, RemoteClient, type HiveClient } from './client.js';
 import { loadConfig, type ConfigOverrides, type LoadedConfig } from './config.js';
 
 /** Flags every command takes (declared on the root program). */
-export type GlobalFlags = ConfigOverrides;
+export type GlobalFlags = ConfigOverrides & { server?: string; token?: string };
 
 /** Loads the configuration and opens the data directory; the orchestrator is not started. */
 export async function openHive(flags: GlobalFlags, extra: CreateHiveOptions = {}): Promise<{ hive: Orchestrator; config: LoadedConfig }> {
   const config = loadConfig(flags, process.env);
   const hive = await createHive({ ...config.options, ...extra });
   return { hive, config };
+}
+
+/**
+ * Runs `fn` with a client: over HTTP when --server (or HIVE_SERVER) is given, with --token (or HIVE_TOKEN);
+ * else on the data directory. Either way the command sees the same objects and errors.
+ */
+export async function withClient<T>(flags: GlobalFlags, fn: (client: HiveClient) => Promise<T>): Promise<T> {
+  const server = flags.server || process.env.HIVE_SERVER;
+  if (server) {
+    if (!/^https?:\/\/[^/]+/.test(server)) throw fieldError('server', `expected a URL such as http://127.0.0.1:4477, got ${JSON.stringify(server)}`);
+    const token = flags.token || process.env.HIVE_TOKEN;
+    if (!token) throw fieldError('token', 'required with --server (or set HIVE_TOKEN)');
+    return fn(new RemoteClient(server.replace(/\/+$/, ''), token));
+  }
+  const { hive } = await openHive(flags);
+  const client = new LocalClient(hive);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
 }
 
 /** Runs `fn` with an opened (not started) orchestrator and closes the store after. */

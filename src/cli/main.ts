@@ -17,6 +17,8 @@ export function buildProgram(): Command {
     .option('--data <dir>', 'data directory (default ./.hive; env HIVE_DATA)')
     .option('--config <file>', 'configuration file (default ./hive.yaml; env HIVE_CONFIG)')
     .option('--durability <mode>', 'full (fsync every commit) or normal (env HIVE_DURABILITY)')
+    .option('--server <url>', 'talk to a hive up over HTTP instead of opening the data directory (env HIVE_SERVER)')
+    .option('--token <token>', 'bearer token for --server (env HIVE_TOKEN)')
     .showHelpAfterError(false)
     .exitOverride();
   // commander's own error lines are replaced by our `error CODE: message`; help still prints

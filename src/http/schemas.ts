@@ -79,6 +79,7 @@ export const EventsQuery = z
     after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
     types: z.string().max(1000).optional().describe('comma-separated event types'),
+    task: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe('only the events of this task'),
   })
   .strict();
 

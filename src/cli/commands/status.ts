@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withHive, type GlobalFlags } from '../context.js';
+import { withClient, type GlobalFlags } from '../context.js';
 import { printJson, table } from '../output.js';
 
 export function registerStatus(program: Command): void {
@@ -8,16 +8,16 @@ export function registerStatus(program: Command): void {
     .description('counts of tasks by status, agents by status, queue depth per capability set')
     .option('--json', 'print JSON')
     .action(async (o, cmd: Command) => {
-      await withHive(cmd.optsWithGlobals() as GlobalFlags, async (hive) => {
+      await withClient(cmd.optsWithGlobals() as GlobalFlags, async (hive) => {
         const s = await hive.status();
         const agents = await hive.listAgents();
         const usage = agents.reduce((u, a) => ({ inputTokens: u.inputTokens + a.usage.inputTokens, outputTokens: u.outputTokens + a.usage.outputTokens, costUsd: u.costUsd + a.usage.costUsd }), { inputTokens: 0, outputTokens: 0, costUsd: 0 });
-        if (o.json) return printJson({ ...s, usage, dataDir: hive.options.dataDir });
+        if (o.json) return printJson({ ...s, usage, dataDir: hive.where });
         const nz = (r: Record<string, number>): string => Object.entries(r).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
         const depth = Object.entries(s.queueDepth).map(([caps, n]) => ({ capabilities: caps || '(none)', queued: n }));
         process.stdout.write(
           [
-            `data    ${hive.options.dataDir}`,
+            `data    ${hive.where}`,
             `tasks   ${nz(s.tasks)}`,
             `agents  ${nz(s.agents)}`,
             `usage   ${usage.inputTokens} in / ${usage.outputTokens} out tokens, $${usage.costUsd.toFixed(4)}`,

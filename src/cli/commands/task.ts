@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { existsSync, readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
-import { attemptLogPath } from '../../engine/scheduler.js';
 import { fieldError } from '../../core/errors.js';
 import { TASK_STATUSES, type TaskStatus } from '../../core/types.js';
-import { collect, parseDurationFlag, parseId, parseIntFlag, withHive, type GlobalFlags } from '../context.js';
+import { collect, parseDurationFlag, parseId, parseIntFlag, withClient, type GlobalFlags } from '../context.js';
 import { printJson, table, taskJson, taskRow } from '../output.js';
 
 function parseStatuses(value: string | undefined): TaskStatus[] | undefined {
@@ -20,36 +18,32 @@ function parseStatuses(value: string | undefined): TaskStatus[] | undefined {
 /** `hive task logs ID` and `hive logs ID`: print an attempt's log, or follow it while it runs. */
 async function showLogs(id: string, o: { attempt?: string; follow?: boolean; json?: boolean }, flags: GlobalFlags): Promise<void> {
   if (o.json && o.follow) throw fieldError('json', 'not allowed with --follow', '--json and --follow do not go together');
-  await withHive(flags, async (hive) => {
+  await withClient(flags, async (hive) => {
     const t = await hive.getTask(parseId(id));
     const attempt = parseIntFlag(o.attempt, 'attempt', 1, 1_000_000) ?? t.attempts;
     if (attempt < 1 || attempt > t.attempts) throw fieldError('attempt', 'no such attempt', `task ${t.id} has ${t.attempts} attempt(s); no attempt ${attempt}`);
-    const file = attemptLogPath(hive.options.dataDir, t.id, attempt);
-    let offset = 0;
-    const drain = (): void => {
-      if (!existsSync(file)) return;
-      const size = statSync(file).size;
-      if (size <= offset) return;
-      const fd = openSync(file, 'r');
-      const buf = Buffer.alloc(size - offset);
-      readSync(fd, buf, 0, buf.length, offset);
-      closeSync(fd);
-      offset = size;
-      process.stdout.write(buf);
-    };
-    if (o.json) return printJson({ taskId: t.id, attempt, path: existsSync(file) ? file : null, log: existsSync(file) ? readFileSync(file, 'utf8') : null });
     if (!o.follow) {
-      if (!existsSync(file)) process.stderr.write(`no log for task ${t.id} attempt ${attempt} (inline agents keep none)\n`);
-      else process.stdout.write(readFileSync(file));
+      const log = await hive.logFrom(t.id, attempt, 0);
+      if (o.json) return printJson({ taskId: t.id, attempt, log: log === null ? null : log.toString('utf8') });
+      if (log === null) process.stderr.write(`no log for task ${t.id} attempt ${attempt} (inline agents keep none)\n`);
+      else process.stdout.write(log);
       return;
     }
+    let offset = 0;
+    const drain = async (): Promise<void> => {
+      const chunk = await hive.logFrom(t.id, attempt, offset);
+      if (chunk?.length) {
+        offset += chunk.length;
+        process.stdout.write(chunk);
+      }
+    };
     for (;;) {
-      drain();
+      await drain();
       const now = await hive.getTask(t.id);
       if (now.status !== 'running' || now.attempts !== attempt) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    drain();
+    await drain();
   });
 }
 
@@ -74,7 +68,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--key <idempotency-key>', 'idempotency key: the same key returns the same task')
     .option('--json', 'print the task as JSON')
     .action(async (o, cmd: Command) => {
-      await withHive(g(cmd), async (hive) => {
+      await withClient(g(cmd), async (hive) => {
         const t = await hive.enqueue({
           title: o.title,
           prompt: o.prompt,
@@ -105,7 +99,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--desc', 'newest first')
     .option('--json', 'print a JSON array')
     .action(async (o, cmd: Command) => {
-      await withHive(g(cmd), async (hive) => {
+      await withClient(g(cmd), async (hive) => {
         const tasks = await hive.listTasks({
           status: parseStatuses(o.status),
           agent: o.agent,
@@ -124,7 +118,7 @@ export function registerTaskCommands(program: Command): void {
     .description('one task with its attempts')
     .option('--json', 'print JSON')
     .action(async (id: string, o, cmd: Command) => {
-      await withHive(g(cmd), async (hive) => {
+      await withClient(g(cmd), async (hive) => {
         const t = await hive.getTask(parseId(id));
         const attempts = await hive.attempts(t.id);
         if (o.json) return printJson({ ...taskJson(t), prompt: t.prompt, attemptsList: attempts });
@@ -152,7 +146,7 @@ export function registerTaskCommands(program: Command): void {
     .description("print an attempt's log (stdout and stderr)")
     .option('--attempt <n>', 'attempt number (default: the latest)')
     .option('-f, --follow', 'keep printing while the attempt runs')
-    .option('--json', 'print { taskId, attempt, path, log } (not with --follow)')
+    .option('--json', 'print { taskId, attempt, log } (not with --follow)')
     .action((id: string, o, cmd: Command) => showLogs(id, o, g(cmd)));
 
   task
@@ -160,7 +154,7 @@ export function registerTaskCommands(program: Command): void {
     .description('cancel a pending, queued or running task (kills its process group)')
     .option('--reason <text>', 'why', 'cancelled by user')
     .action(async (id: string, o, cmd: Command) => {
-      await withHive(g(cmd), async (hive) => {
+      await withClient(g(cmd), async (hive) => {
         const t = await hive.cancel(parseId(id), o.reason);
         process.stdout.write(`task ${t.id} ${t.status}\n`);
       });
@@ -170,7 +164,7 @@ export function registerTaskCommands(program: Command): void {
     .command('retry <id>')
     .description('send a dead or cancelled task back to the queue with a fresh attempt budget')
     .action(async (id: string, _o, cmd: Command) => {
-      await withHive(g(cmd), async (hive) => {
+      await withClient(g(cmd), async (hive) => {
         const t = await hive.retry(parseId(id));
         process.stdout.write(`task ${t.id} ${t.status}\n`);
       });
@@ -182,6 +176,6 @@ export function registerTaskCommands(program: Command): void {
     .description("print an attempt's log (same as `hive task logs`)")
     .option('--attempt <n>', 'attempt number (default: the latest)')
     .option('-f, --follow', 'keep printing while the attempt runs')
-    .option('--json', 'print { taskId, attempt, path, log } (not with --follow)')
+    .option('--json', 'print { taskId, attempt, log } (not with --follow)')
     .action((id: string, o, cmd: Command) => showLogs(id, o, g(cmd)));
 }

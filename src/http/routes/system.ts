@@ -16,8 +16,8 @@ export function systemRoutes(app: FastifyInstance, hive: Orchestrator, heartbeat
   });
 
   r.get('/api/v1/status', {
-    schema: { tags: ['system'], summary: 'Tasks by status, agents by status, queue depth per capability set', response: { 200: z.object({ tasks: z.record(z.string(), z.number()), agents: z.record(z.string(), z.number()), queueDepth: z.record(z.string(), z.number()) }) } },
-  }, async () => hive.status());
+    schema: { tags: ['system'], summary: 'Tasks by status, agents by status, queue depth per capability set', response: { 200: z.object({ tasks: z.record(z.string(), z.number()), agents: z.record(z.string(), z.number()), queueDepth: z.record(z.string(), z.number()), lastEventSeq: z.number() }) } },
+  }, async () => ({ ...(await hive.status()), lastEventSeq: await hive.store.lastEventSeq() }));
 
   r.get('/api/v1/events', {
     schema: {
@@ -28,7 +28,7 @@ export function systemRoutes(app: FastifyInstance, hive: Orchestrator, heartbeat
     },
   }, async (req, reply) => {
     if ((req.headers.accept ?? '').includes('text/event-stream')) return streamEvents(hive, req, reply, heartbeatMs);
-    const items = await hive.events(req.query.after ?? 0, req.query.limit ?? 100, { types: req.query.types ? req.query.types.split(',') : undefined });
+    const items = await hive.events(req.query.after ?? 0, req.query.limit ?? 100, { types: req.query.types ? req.query.types.split(',') : undefined, subject: req.query.task ? `task:${req.query.task}` : undefined });
     return { items, last: items.length ? items[items.length - 1].seq : (req.query.after ?? 0) };
   });
 }

@@ -43,8 +43,14 @@ export function taskRoutes(app: FastifyInstance, hive: Orchestrator): void {
   });
 
   r.post('/api/v1/tasks/:id/cancel', {
-    schema: { tags: ['tasks'], summary: 'Cancel a pending, queued or running task (kills its process group)', params: IdParams, response: { 200: TaskSchema, ...errors } },
-  }, async (req) => taskJson(await hive.cancel(req.params.id)));
+    schema: {
+      tags: ['tasks'],
+      summary: 'Cancel a pending, queued or running task (kills its process group)',
+      params: IdParams,
+      body: z.object({ reason: z.string().min(1).max(500).optional() }).strict().nullish(),
+      response: { 200: TaskSchema, ...errors },
+    },
+  }, async (req) => taskJson(await hive.cancel(req.params.id, req.body?.reason)));
 
   r.post('/api/v1/tasks/:id/retry', {
     schema: { tags: ['tasks'], summary: 'Send a dead or cancelled task back to the queue', params: IdParams, response: { 200: TaskSchema, ...errors } },
@@ -66,7 +72,7 @@ export function taskRoutes(app: FastifyInstance, hive: Orchestrator): void {
     schema: {
       tags: ['dead letters'],
       summary: 'Requeue dead tasks: the ids given (all or nothing), else all, optionally by capability',
-      body: z.object({ ids: z.array(z.number().int().positive()).min(1).max(10_000).optional(), capability: z.string().min(1).max(200).optional() }).strict().optional(),
+      body: z.object({ ids: z.array(z.number().int().positive()).min(1).max(10_000).optional(), capability: z.string().min(1).max(200).optional() }).strict().nullish(),
       response: { 200: z.object({ requeued: z.array(z.number()) }), ...errors },
     },
   }, async (req) => {
