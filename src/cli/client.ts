@@ -1,5 +1,5 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { HiveError, type ErrorCode } from '../core/errors.js';
+import { readFrom } from '../fs/tail.js';
 import { agentFromJson, attemptFromJson, taskFromJson, type AgentJson, type TaskJson } from '../core/present.js';
 import type { AgentSpec, StatusCounts, TaskFilter, TokenInfo, TokenRole } from '../core/store.js';
 import { resolveTaskInput, type TaskInput } from '../core/task-input.js';
@@ -61,18 +61,7 @@ export class LocalClient implements HiveClient {
   events(after: number, limit: number, filter: { types?: string[]; subject?: string }): Promise<HiveEvent[]> { return this.hive.events(after, limit, filter); }
   lastEventSeq(): Promise<number> { return this.hive.store.lastEventSeq(); }
   async logFrom(taskId: number, attempt: number, offset: number): Promise<Buffer | null> {
-    const file = attemptLogPath(this.hive.options.dataDir, taskId, attempt);
-    if (!existsSync(file)) return null;
-    const size = statSync(file).size;
-    if (size <= offset) return Buffer.alloc(0);
-    const fd = openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(size - offset);
-      readSync(fd, buf, 0, buf.length, offset);
-      return buf;
-    } finally {
-      closeSync(fd);
-    }
+    return readFrom(attemptLogPath(this.hive.options.dataDir, taskId, attempt), offset);
   }
   createToken(role: TokenRole, name: string): Promise<{ token: string; info: TokenInfo }> { return createToken(this.hive.store, role, name); }
   listTokens(): Promise<TokenInfo[]> { return this.hive.store.listTokens(); }

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHive } from '../../src/index.js';
-import { HIVE_BIN, ROOT, tempDir, waitFor } from '../helpers/hive.js';
+import { ROOT, startUp, tempDir, waitFor } from '../helpers/hive.js';
 
 /** The ```sh blocks of a markdown file that contain curl. */
 function curlBlocks(file: string): string[] {
@@ -14,14 +14,9 @@ function curlBlocks(file: string): string[] {
 
 test('the curl examples of README.md and docs/http-api.md run against a real hive up', { timeout: 60_000 }, async () => {
   const t = tempDir();
-  const child = spawn(process.execPath, [HIVE_BIN, 'up', '--quiet', '--port', '0'], { cwd: t.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const up = await startUp(t.dir);
   try {
-    await waitFor(() => /API on http:\/\/127\.0\.0\.1:(\d+)/.test(out), 20_000, `the API address in: ${out}`);
-    const port = /API on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1];
+    const port = new URL(up.base).port;
     const blocks = [...curlBlocks('docs/http-api.md'), ...curlBlocks('README.md')];
     assert.ok(blocks.length >= 2, 'both files show curl examples');
     for (const block of blocks) {
@@ -42,8 +37,7 @@ test('the curl examples of README.md and docs/http-api.md run against a real hiv
       await check.store.close();
     }
   } finally {
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, out);
+    assert.equal(await up.stop(), 0, up.output());
     t.cleanup();
   }
 });

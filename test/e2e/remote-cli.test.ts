@@ -1,21 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HIVE_BIN, tempDir, waitFor } from '../helpers/hive.js';
+import { HIVE_BIN, startUp, tempDir, waitFor } from '../helpers/hive.js';
 
 test('the CLI with --server/--token gives the same output and exit codes as on the data directory', { timeout: 90_000 }, async () => {
   const t = tempDir();
   const data = join(t.dir, 'data');
-  const up = spawn(process.execPath, [HIVE_BIN, 'up', '--quiet', '--port', '0', '--data', data], { cwd: t.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  up.stdout!.on('data', (d) => (out += d));
-  up.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => up.on('exit', (c) => r(c)));
+  const up = await startUp(t.dir, ['--data', data]);
   try {
-    await waitFor(() => /API on (http:\/\/\S+)\/api\/v1/.test(out), 20_000, `the API address in: ${out}`);
-    const server = /API on (http:\/\/\S+)\/api\/v1/.exec(out)![1];
+    const server = up.base;
     const token = readFileSync(join(data, 'admin.token'), 'utf8').trim();
     const env = { ...process.env, HIVE_SERVER: '', HIVE_TOKEN: '' };
     const local = (...args: string[]) => spawnSync(process.execPath, [HIVE_BIN, '--data', data, ...args], { cwd: t.dir, encoding: 'utf8', env });
@@ -58,8 +53,7 @@ test('the CLI with --server/--token gives the same output and exit codes as on t
     assert.match(wrong.stderr, /^error UNAUTHENTICATED: /m);
     assert.equal(wrong.status, 1);
   } finally {
-    up.kill('SIGTERM');
-    assert.equal(await exited, 0, out);
+    assert.equal(await up.stop(), 0, up.output());
     t.cleanup();
   }
 });

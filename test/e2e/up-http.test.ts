@@ -1,21 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { HIVE_BIN, tempDir, waitFor } from '../helpers/hive.js';
+import { startUp, tempDir, waitFor } from '../helpers/hive.js';
 
 test('hive up serves the API on a real socket with the admin token it wrote (0600); requests without it get 401', { timeout: 60_000 }, async () => {
   const t = tempDir();
-  const child = spawn(process.execPath, [HIVE_BIN, 'up', '--quiet', '--port', '0', '--data', join(t.dir, 'data')], { cwd: t.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const up = await startUp(t.dir, ['--data', join(t.dir, 'data')]);
   try {
-    await waitFor(() => /API on (http:\/\/\S+)\/api\/v1/.test(out), 20_000, `the API address in: ${out}`);
-    const base = /API on (http:\/\/\S+)\/api\/v1/.exec(out)![1];
-    const file = /admin token written to (\S+)/.exec(out)![1];
+    const base = up.base;
+    const file = /admin token written to (\S+)/.exec(up.output())![1];
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const token = readFileSync(file, 'utf8').trim();
     const api = (path: string, init: RequestInit = {}) =>
@@ -33,8 +27,7 @@ test('hive up serves the API on a real socket with the admin token it wrote (060
     assert.deepEqual(task.result, { said: 'hi' });
     assert.equal(task.agent, 'echo');
   } finally {
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, out);
+    assert.equal(await up.stop(), 0, up.output());
     t.cleanup();
   }
 });

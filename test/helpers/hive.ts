@@ -62,3 +62,32 @@ export async function allEvents(hive: Orchestrator): Promise<HiveEvent[]> {
     if (page.length < 10_000) return out;
   }
 }
+
+export interface UpProcess {
+  /** http://127.0.0.1:PORT */
+  base: string;
+  output: () => string;
+  /** SIGTERM, then the exit code. */
+  stop: () => Promise<number | null>;
+}
+
+/** Starts `hive up --quiet --port 0 ...args` as a real process and waits for its API address. */
+export async function startUp(cwd: string, args: string[] = []): Promise<UpProcess> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [HIVE_BIN, 'up', '--quiet', '--port', '0', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const re = /API on (http:\/\/\S+)\/api\/v1/;
+  await waitFor(() => re.test(out) || child.exitCode !== null, 20_000, 'hive up to print its API address');
+  if (!re.test(out)) throw new Error(`hive up exited: ${out}`);
+  return {
+    base: re.exec(out)![1],
+    output: () => out,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

@@ -1,4 +1,5 @@
-import { existsSync, openSync, readSync, closeSync, statSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFrom } from '../../fs/tail.js';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyInstance } from 'fastify';
@@ -6,20 +7,6 @@ import { fieldError } from '../../core/errors.js';
 import { attemptLogPath } from '../../engine/scheduler.js';
 import type { Orchestrator } from '../../engine/orchestrator.js';
 import { ErrorSchema, IdParams } from '../schemas.js';
-
-function readFrom(file: string, offset: number): Buffer {
-  if (!existsSync(file)) return Buffer.alloc(0);
-  const size = statSync(file).size;
-  if (size <= offset) return Buffer.alloc(0);
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(size - offset);
-    readSync(fd, buf, 0, buf.length, offset);
-    return buf;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** An attempt's log: the whole file as text, or with follow=true an SSE stream of lines until the attempt ends. */
 export function logRoutes(app: FastifyInstance, hive: Orchestrator, pollMs = 200): void {
@@ -45,7 +32,7 @@ export function logRoutes(app: FastifyInstance, hive: Orchestrator, pollMs = 200
     let open = true;
     req.raw.on('close', () => (open = false));
     const pump = (): void => {
-      const chunk = readFrom(file, offset);
+      const chunk = readFrom(file, offset) ?? Buffer.alloc(0);
       offset += chunk.length;
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
