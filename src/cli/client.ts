@@ -138,7 +138,13 @@ export class RemoteClient implements HiveClient {
     return agentFromJson(await this.call('POST', '/api/v1/agents', { body }));
   }
   async listAgents(): Promise<Agent[]> {
-    return (await this.call<{ items: AgentJson[] }>('GET', '/api/v1/agents')).items.map(agentFromJson);
+    const all: Agent[] = [];
+    for (let cursor: string | null | undefined; cursor !== null; ) {
+      const page: { items: AgentJson[]; nextCursor: string | null } = await this.call('GET', '/api/v1/agents', { query: { limit: 1000, cursor } });
+      all.push(...page.items.map(agentFromJson));
+      cursor = page.nextCursor;
+    }
+    return all;
   }
   async getAgent(nameOrId: string): Promise<Agent> {
     return agentFromJson(await this.call('GET', `/api/v1/agents/${encodeURIComponent(nameOrId)}`));

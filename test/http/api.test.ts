@@ -64,6 +64,14 @@ test('tasks and agents over HTTP: submit with refs, list by cursor, show, cancel
     assert.equal(cycle.statusCode, 422);
     assert.equal(cycle.json().error.code, 'DEPENDENCY_CYCLE');
     assert.equal((await call({ url: '/api/v1/agents/nobody' })).json().error.code, 'AGENT_NOT_FOUND');
+    const byCap = (await call({ url: '/api/v1/agents?capability=ok' })).json();
+    assert.deepEqual(byCap.items.map((x: { name: string }) => x.name), ['ok']);
+    const paged = (await call({ url: '/api/v1/agents?limit=2' })).json();
+    assert.equal(paged.items.length, 2);
+    const rest = (await call({ url: `/api/v1/agents?limit=2&cursor=${paged.nextCursor}` })).json();
+    assert.deepEqual([...paged.items, ...rest.items].map((x: { name: string }) => x.name), ['no', 'ok', 'sh']);
+    assert.equal(rest.nextCursor, null);
+    assert.equal((await call({ url: '/api/v1/agents?status=sleepy' })).statusCode, 400);
     const patched = await call({ method: 'PATCH', url: '/api/v1/agents/sh', payload: { slots: 3, capabilities: ['sh', 'bash'] } });
     assert.equal(patched.statusCode, 200, patched.body);
     assert.equal(patched.json().slots, 3);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyInstance } from 'fastify';
 import { agentJson } from '../../core/present.js';
+import { AGENT_STATUSES } from '../../core/types.js';
 import type { Orchestrator } from '../../engine/orchestrator.js';
 import { AgentInputSchema, AgentParams, AgentSchema, ErrorSchema } from '../schemas.js';
 
@@ -10,9 +11,21 @@ const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
 /** Agents: list, register (or update by name), show, remove, pause/resume (maintenance). */
 export function agentRoutes(app: FastifyInstance, hive: Orchestrator): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.get('/api/v1/agents', { schema: { tags: ['agents'], summary: 'List agents', response: { 200: z.object({ items: z.array(AgentSchema) }) } } }, async () => ({
-    items: (await hive.listAgents()).map(agentJson),
-  }));
+  r.get('/api/v1/agents', {
+    schema: {
+      tags: ['agents'],
+      summary: 'List agents by name, filtered by status or capability, by cursor (the last name of the previous page)',
+      querystring: z.object({ status: z.enum(AGENT_STATUSES).optional(), capability: z.string().min(1).max(200).optional(), cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }).strict(),
+      response: { 200: z.object({ items: z.array(AgentSchema), nextCursor: z.string().nullable() }), 400: ErrorSchema },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const limit = q.limit ?? 100;
+    // agents are few: filter the (name-ordered) list in memory
+    const all = (await hive.listAgents()).filter((a) => (!q.status || a.status === q.status) && (!q.capability || a.capabilities.includes(q.capability)) && (!q.cursor || a.name > q.cursor));
+    const items = all.slice(0, limit);
+    return { items: items.map(agentJson), nextCursor: all.length > limit ? items[items.length - 1].name : null };
+  });
 
   r.post('/api/v1/agents', {
     schema: { tags: ['agents'], summary: 'Register an agent (or update the one with this name)', body: AgentInputSchema, response: { 201: AgentSchema, ...errors } },
