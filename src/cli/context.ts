@@ -66,6 +66,11 @@ export function parseDurationFlag(value: string | undefined, flag: string): numb
   return value === undefined ? undefined : parseDuration(value, `--${flag}`);
 }
 
+/** The global flags (--data, --config, --server, ...) as seen from a subcommand. */
+export function globals(cmd: { optsWithGlobals(): unknown }): GlobalFlags {
+  return cmd.optsWithGlobals() as GlobalFlags;
+}
+
 /** Commander collector for repeatable options. */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -1,5 +1,5 @@
-import { HiveError } from './errors.js';
-import type { TaskStatus } from './types.js';
+import { HiveError, fieldError } from './errors.js';
+import { TASK_STATUSES, type TaskStatus } from './types.js';
 
 /**
  * Task lifecycle as a transition table. `failed` is momentary: in the same transaction the task goes on to
@@ -41,4 +41,14 @@ export const RETRYABLE: readonly TaskStatus[] = ['dead', 'cancelled'];
 
 export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL_TASK_STATUSES.includes(status);
+}
+
+/** Parses a comma-separated list of task statuses (a CLI flag, a query parameter); VALIDATION_FAILED names `field`. */
+export function parseStatusList(text: string | undefined, field: string): TaskStatus[] | undefined {
+  if (!text) return undefined;
+  const list = text.split(',').map((s) => s.trim());
+  for (const s of list) {
+    if (!TASK_STATUSES.includes(s as TaskStatus)) throw fieldError(field, `expected one or more of ${TASK_STATUSES.join(', ')}, got ${JSON.stringify(s.slice(0, 40))}`);
+  }
+  return list as TaskStatus[];
 }

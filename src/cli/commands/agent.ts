@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { fieldError } from '../../core/errors.js';
 import { agentFromInput } from '../config.js';
-import { collect, parseIntFlag, withClient, type GlobalFlags } from '../context.js';
+import { collect, parseIntFlag, withClient, globals } from '../context.js';
 import { agentJson, agentRow, printJson, table } from '../output.js';
 
 function parseEnv(pairs: string[]): Record<string, string> {
@@ -16,7 +16,6 @@ function parseEnv(pairs: string[]): Record<string, string> {
 
 export function registerAgentCommands(program: Command): void {
   const agent = program.command('agent').description('register, inspect and remove agents');
-  const g = (cmd: Command): GlobalFlags => cmd.optsWithGlobals() as GlobalFlags;
 
   agent
     .command('add <name>')
@@ -47,7 +46,7 @@ export function registerAgentCommands(program: Command): void {
         },
         process.cwd(),
       );
-      await withClient(g(cmd), async (hive) => {
+      await withClient(globals(cmd), async (hive) => {
         const a = await hive.registerAgent(spec);
         if (o.json) printJson(agentJson(a));
         else process.stdout.write(`agent ${a.name} registered (${a.status})\n`);
@@ -59,7 +58,7 @@ export function registerAgentCommands(program: Command): void {
     .description('list agents')
     .option('--json', 'print a JSON array')
     .action(async (o, cmd: Command) => {
-      await withClient(g(cmd), async (hive) => {
+      await withClient(globals(cmd), async (hive) => {
         const agents = await hive.listAgents();
         if (o.json) printJson(agents.map(agentJson));
         else process.stdout.write(agents.length ? `${table(agents.map(agentRow), ['name', 'status', 'runtime', 'slots', 'done', 'failed', 'capabilities'])}\n` : 'no agents\n');
@@ -71,7 +70,7 @@ export function registerAgentCommands(program: Command): void {
     .description('one agent')
     .option('--json', 'print JSON')
     .action(async (name: string, o, cmd: Command) => {
-      await withClient(g(cmd), async (hive) => {
+      await withClient(globals(cmd), async (hive) => {
         const a = await hive.getAgent(name);
         if (o.json) return printJson(agentJson(a));
         const rt = a.runtime.kind === 'inline' ? `inline ${a.runtime.fn}` : `${a.runtime.kind} ${JSON.stringify(a.runtime.command)}`;
@@ -95,7 +94,7 @@ export function registerAgentCommands(program: Command): void {
     .description('remove an agent (refused while it runs tasks unless --force, which hands them back to the queue)')
     .option('--force', 'remove even while running tasks')
     .action(async (name: string, o, cmd: Command) => {
-      await withClient(g(cmd), async (hive) => {
+      await withClient(globals(cmd), async (hive) => {
         const a = await hive.removeAgent(name, Boolean(o.force));
         process.stdout.write(`agent ${a.name} removed\n`);
       });
@@ -106,7 +105,7 @@ export function registerAgentCommands(program: Command): void {
       .command(`${verb} <name>`)
       .description(on ? 'maintenance: take no new tasks (running ones finish)' : 'end maintenance')
       .action(async (name: string, _o, cmd: Command) => {
-        await withClient(g(cmd), async (hive) => {
+        await withClient(globals(cmd), async (hive) => {
           const a = await hive.setMaintenance(name, on);
           process.stdout.write(`agent ${a.name} ${a.status}\n`);
         });

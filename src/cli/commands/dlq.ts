@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { fieldError } from '../../core/errors.js';
-import { parseId, parseIntFlag, withClient, type GlobalFlags } from '../context.js';
+import { parseId, parseIntFlag, withClient, globals } from '../context.js';
 import { printJson, table, taskJson, taskRow } from '../output.js';
 
 export function registerDlqCommands(program: Command): void {
   const dlq = program.command('dlq').description('the dead-letter queue: tasks that ran out of attempts');
-  const g = (cmd: Command): GlobalFlags => cmd.optsWithGlobals() as GlobalFlags;
 
   dlq
     .command('list')
@@ -13,7 +12,7 @@ export function registerDlqCommands(program: Command): void {
     .option('--limit <n>', 'at most n tasks (default 100)')
     .option('--json', 'print a JSON array')
     .action(async (o, cmd: Command) => {
-      await withClient(g(cmd), async (hive) => {
+      await withClient(globals(cmd), async (hive) => {
         const tasks = await hive.listTasks({ status: ['dead'], limit: parseIntFlag(o.limit, 'limit', 1, 10_000) });
         if (o.json) printJson(tasks.map(taskJson));
         else process.stdout.write(tasks.length ? `${table(tasks.map(taskRow), ['id', 'priority', 'attempts', 'agent', 'title', 'note'])}\n` : 'the dead-letter queue is empty\n');
@@ -30,7 +29,7 @@ export function registerDlqCommands(program: Command): void {
       if (!o.all && ids.length === 0) throw fieldError('ids', 'required unless --all', 'give task ids or --all');
       if (o.cap && !o.all) throw fieldError('cap', 'only with --all', '--cap goes with --all');
       if (o.all && ids.length) throw fieldError('ids', 'not allowed with --all', 'give task ids or --all, not both');
-      await withClient(g(cmd), async (hive) => {
+      await withClient(globals(cmd), async (hive) => {
         const done = o.all ? await hive.requeueDead({ capability: o.cap }) : await hive.requeueDead({ ids: ids.map((i) => parseId(i)) });
         if (o.json) printJson({ requeued: done });
         else process.stdout.write(`requeued ${done.length} task(s)${done.length ? `: ${done.join(', ')}` : ''}\n`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collect, parseIntFlag, withClient, type GlobalFlags } from '../context.js';
+import { collect, parseIntFlag, withClient, globals } from '../context.js';
 import { describeEvent, printJson } from '../output.js';
 
 export function registerEvents(program: Command): void {
@@ -13,7 +13,7 @@ export function registerEvents(program: Command): void {
     .option('--json', 'print a JSON array (with --follow: one JSON object per line)')
     .option('-f, --follow', 'keep printing new events until interrupted (starts at the end unless --after is given)')
     .action(async (o, cmd: Command) => {
-      await withClient(cmd.optsWithGlobals() as GlobalFlags, async (hive) => {
+      await withClient(globals(cmd), async (hive) => {
         const limit = parseIntFlag(o.limit, 'limit', 1, 10_000) ?? 100;
         const filter = { types: o.type, subject: o.task ? `task:${parseIntFlag(o.task, 'task', 1, Number.MAX_SAFE_INTEGER)}` : undefined };
         let after = parseIntFlag(o.after, 'after', 0, Number.MAX_SAFE_INTEGER) ?? 0;

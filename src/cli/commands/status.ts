@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withClient, type GlobalFlags } from '../context.js';
+import { withClient, globals } from '../context.js';
 import { printJson, table } from '../output.js';
 
 export function registerStatus(program: Command): void {
@@ -8,7 +8,7 @@ export function registerStatus(program: Command): void {
     .description('counts of tasks by status, agents by status, queue depth per capability set')
     .option('--json', 'print JSON')
     .action(async (o, cmd: Command) => {
-      await withClient(cmd.optsWithGlobals() as GlobalFlags, async (hive) => {
+      await withClient(globals(cmd), async (hive) => {
         const s = await hive.status();
         const agents = await hive.listAgents();
         const usage = agents.reduce((u, a) => ({ inputTokens: u.inputTokens + a.usage.inputTokens, outputTokens: u.outputTokens + a.usage.outputTokens, costUsd: u.costUsd + a.usage.costUsd }), { inputTokens: 0, outputTokens: 0, costUsd: 0 });

@@ -1,19 +1,8 @@
 import type { Command } from 'commander';
 import { fieldError } from '../../core/errors.js';
-import { TASK_STATUSES, type TaskStatus } from '../../core/types.js';
-import { collect, parseDurationFlag, parseId, parseIntFlag, withClient, type GlobalFlags } from '../context.js';
+import { parseStatusList } from '../../core/task-state.js';
+import { collect, parseDurationFlag, parseId, parseIntFlag, withClient, type GlobalFlags, globals } from '../context.js';
 import { printJson, table, taskJson, taskRow } from '../output.js';
-
-function parseStatuses(value: string | undefined): TaskStatus[] | undefined {
-  if (!value) return undefined;
-  const list = value.split(',').map((s) => s.trim());
-  for (const s of list) {
-    if (!TASK_STATUSES.includes(s as TaskStatus)) {
-      throw fieldError('status', 'unknown status', `--status: expected one or more of ${TASK_STATUSES.join(', ')}, got ${JSON.stringify(s)}`);
-    }
-  }
-  return list as TaskStatus[];
-}
 
 /** `hive task logs ID` and `hive logs ID`: print an attempt's log, or follow it while it runs. */
 async function showLogs(id: string, o: { attempt?: string; follow?: boolean; json?: boolean }, flags: GlobalFlags): Promise<void> {
@@ -49,7 +38,6 @@ async function showLogs(id: string, o: { attempt?: string; follow?: boolean; jso
 
 export function registerTaskCommands(program: Command): void {
   const task = program.command('task').description('submit, inspect, cancel and retry tasks');
-  const g = (cmd: Command): GlobalFlags => cmd.optsWithGlobals() as GlobalFlags;
 
   task
     .command('add')
@@ -68,7 +56,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--key <idempotency-key>', 'idempotency key: the same key returns the same task')
     .option('--json', 'print the task as JSON')
     .action(async (o, cmd: Command) => {
-      await withClient(g(cmd), async (hive) => {
+      await withClient(globals(cmd), async (hive) => {
         const t = await hive.enqueue({
           title: o.title,
           prompt: o.prompt,
@@ -99,9 +87,9 @@ export function registerTaskCommands(program: Command): void {
     .option('--desc', 'newest first')
     .option('--json', 'print a JSON array')
     .action(async (o, cmd: Command) => {
-      await withClient(g(cmd), async (hive) => {
+      await withClient(globals(cmd), async (hive) => {
         const tasks = await hive.listTasks({
-          status: parseStatuses(o.status),
+          status: parseStatusList(o.status, '--status'),
           agent: o.agent,
           capability: o.cap,
           afterId: o.afterId ? parseId(o.afterId, '--after-id') : undefined,
@@ -118,7 +106,7 @@ export function registerTaskCommands(program: Command): void {
     .description('one task with its attempts')
     .option('--json', 'print JSON')
     .action(async (id: string, o, cmd: Command) => {
-      await withClient(g(cmd), async (hive) => {
+      await withClient(globals(cmd), async (hive) => {
         const t = await hive.getTask(parseId(id));
         const attempts = await hive.attempts(t.id);
         if (o.json) return printJson({ ...taskJson(t), prompt: t.prompt, attemptsList: attempts });
@@ -147,14 +135,14 @@ export function registerTaskCommands(program: Command): void {
     .option('--attempt <n>', 'attempt number (default: the latest)')
     .option('-f, --follow', 'keep printing while the attempt runs')
     .option('--json', 'print { taskId, attempt, log } (not with --follow)')
-    .action((id: string, o, cmd: Command) => showLogs(id, o, g(cmd)));
+    .action((id: string, o, cmd: Command) => showLogs(id, o, globals(cmd)));
 
   task
     .command('cancel <id>')
     .description('cancel a pending, queued or running task (kills its process group)')
     .option('--reason <text>', 'why', 'cancelled by user')
     .action(async (id: string, o, cmd: Command) => {
-      await withClient(g(cmd), async (hive) => {
+      await withClient(globals(cmd), async (hive) => {
         const t = await hive.cancel(parseId(id), o.reason);
         process.stdout.write(`task ${t.id} ${t.status}\n`);
       });
@@ -164,7 +152,7 @@ export function registerTaskCommands(program: Command): void {
     .command('retry <id>')
     .description('send a dead or cancelled task back to the queue with a fresh attempt budget')
     .action(async (id: string, _o, cmd: Command) => {
-      await withClient(g(cmd), async (hive) => {
+      await withClient(globals(cmd), async (hive) => {
         const t = await hive.retry(parseId(id));
         process.stdout.write(`task ${t.id} ${t.status}\n`);
       });
@@ -177,5 +165,5 @@ export function registerTaskCommands(program: Command): void {
     .option('--attempt <n>', 'attempt number (default: the latest)')
     .option('-f, --follow', 'keep printing while the attempt runs')
     .option('--json', 'print { taskId, attempt, log } (not with --follow)')
-    .action((id: string, o, cmd: Command) => showLogs(id, o, g(cmd)));
+    .action((id: string, o, cmd: Command) => showLogs(id, o, globals(cmd)));
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { fieldError } from '../../core/errors.js';
 import { serve, type Served } from '../../http/server.js';
-import { collect, openHive, parseIntFlag, type GlobalFlags } from '../context.js';
+import { collect, openHive, parseIntFlag, globals } from '../context.js';
 import { describeEvent } from '../output.js';
 
 export function registerUp(program: Command): void {
@@ -13,10 +13,10 @@ export function registerUp(program: Command): void {
     .option('--port <port>', 'HTTP API port, 0 = any free one (env HIVE_PORT; default 4477)')
     .option('--allow-host <name>', 'another hostname the Host header may name (repeatable)', collect, [])
     .action(async (o, cmd: Command) => {
-      if ((cmd.optsWithGlobals() as GlobalFlags).server) throw fieldError('server', 'hive up runs the orchestrator here; --server is for the other commands');
+      if ((globals(cmd)).server) throw fieldError('server', 'hive up runs the orchestrator here; --server is for the other commands');
       const host: string = o.host || process.env.HIVE_HOST || '127.0.0.1';
       const port = parseIntFlag(o.port || process.env.HIVE_PORT || '4477', 'port', 0, 65_535)!;
-      const { hive, config } = await openHive(cmd.optsWithGlobals() as GlobalFlags);
+      const { hive, config } = await openHive(globals(cmd));
       let served: Served | null = null;
       try {
         const report = await hive.start({ agents: config.agents });

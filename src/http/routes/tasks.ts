@@ -3,18 +3,11 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyInstance } from 'fastify';
 import { fieldError } from '../../core/errors.js';
 import { taskJson } from '../../core/present.js';
-import { TASK_STATUSES, type TaskStatus } from '../../core/types.js';
+import { parseStatusList } from '../../core/task-state.js';
 import type { Orchestrator } from '../../engine/orchestrator.js';
 import { AttemptSchema, CreateTasksSchema, ErrorSchema, IdParams, ListQuery, TaskSchema } from '../schemas.js';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema };
-
-export function parseStatuses(text: string | undefined): TaskStatus[] | undefined {
-  if (!text) return undefined;
-  const list = text.split(',');
-  for (const s of list) if (!TASK_STATUSES.includes(s as TaskStatus)) throw fieldError('querystring.status', `expected statuses among ${TASK_STATUSES.join(', ')}, got ${JSON.stringify(s.slice(0, 40))}`);
-  return list as TaskStatus[];
-}
 
 /** Tasks: list (cursor pages), submit one or many (refs for dependencies among them), show, cancel, retry. */
 export function taskRoutes(app: FastifyInstance, hive: Orchestrator): void {
@@ -23,7 +16,7 @@ export function taskRoutes(app: FastifyInstance, hive: Orchestrator): void {
     schema: { tags: ['tasks'], summary: 'List tasks, oldest first, by cursor', querystring: ListQuery, response: { 200: z.object({ items: z.array(TaskSchema), nextCursor: z.number().nullable() }), ...errors } },
   }, async (req) => {
     const limit = req.query.limit ?? 100;
-    const tasks = await hive.listTasks({ status: parseStatuses(req.query.status), agent: req.query.agent, capability: req.query.capability, afterId: req.query.cursor, limit });
+    const tasks = await hive.listTasks({ status: parseStatusList(req.query.status, 'querystring.status'), agent: req.query.agent, capability: req.query.capability, afterId: req.query.cursor, limit });
     return { items: tasks.map(taskJson), nextCursor: tasks.length === limit ? tasks[tasks.length - 1].id : null };
   });
 

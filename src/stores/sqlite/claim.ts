@@ -52,7 +52,6 @@ export function claim(db: Db, offers: SlotOffer[], now: number, leaseMs: number)
   const pages: Page[] = queuedKeys(db).map((key) => ({ key, caps: capsFromKey(key), after: null, full: true }));
   const held = new Set<string>();
   const claims: Claim[] = [];
-  const names = new Map(pool.map((o) => [o.agentId, o.name]));
   const offersById = new Map(pool.map((o) => [o.agentId, o]));
   const rowsById = new Map<number, TaskRow>();
 
@@ -85,7 +84,8 @@ export function claim(db: Db, offers: SlotOffer[], now: number, leaseMs: number)
     const assignments = route(candidates, pool, held);
     const locksOf = new Map(candidates.map((c) => [c.id, c.locks]));
     for (const a of assignments) {
-      const name = names.get(a.agentId)!;
+      const offer = offersById.get(a.agentId)!;
+      const name = offer.name;
       const changed = db
         .q(`UPDATE tasks SET status = 'running', attempts = attempts + 1, agent = ?, agent_id = ?, lease_until = ?, started_at = ?, updated_at = ?,
               reason = NULL, deadline = NULL, pid = NULL, pid_start = NULL, log_path = NULL
@@ -94,7 +94,7 @@ export function claim(db: Db, offers: SlotOffer[], now: number, leaseMs: number)
       if (changed !== 1) continue;
       const row = rowsById.get(a.taskId)!;
       Object.assign(row, { status: 'running', attempts: row.attempts + 1, agent: name, agent_id: a.agentId, lease_until: now + leaseMs, started_at: now, updated_at: now, reason: null, deadline: null, pid: null, pid_start: null, log_path: null });
-      offersById.get(a.agentId)!.free--;
+      offer.free--;
       for (const l of locksOf.get(a.taskId) ?? []) {
         db.q('INSERT OR REPLACE INTO locks (name, task_id, attempt, until) VALUES (?, ?, ?, NULL)').run(l, row.id, row.attempts);
         held.add(l);
