@@ -14,6 +14,7 @@ import type { RuntimeSpec } from '../src/core/types.js';
 import { bareLoop } from './bare-loop.js';
 import { claimScaling } from './claim-scaling.js';
 import { apiLatency, sseRate } from './api.js';
+import { workflowScale } from './workflow.js';
 
 const RUNS = Number(process.env.HIVE_BENCH_RUNS ?? 3);
 const only = process.argv.slice(2);
@@ -184,6 +185,9 @@ async function main(): Promise<void> {
   }
   if (want('claim')) {
     emit({ bench: 'claim_time_ms', ...(await claimScaling([1_000, 1_000_000])), target_ratio: 1.5 });
+  }
+  if (want('workflow')) {
+    emit({ bench: 'workflow_1000_steps', ...(await workflowScale(RUNS)) });
   }
 }
 

@@ -13,6 +13,9 @@ import type { InlineFn } from './runtimes/inline/index.js';
 import { DEFAULT_ENV_ALLOW, filterEnv, findProcessesWithEnv, isProcessAlive, readPidStart, terminateGroup } from './runtimes/process.js';
 import { openSqliteStore } from './stores/sqlite/store.js';
 import type { ProcessControl, RuntimeFactory } from './core/runtime.js';
+import type { HookSpec } from './core/hooks.js';
+import { createHookExecutor } from './hooks/executor.js';
+import { WorkspaceManager } from './workspaces/manager.js';
 
 export { Orchestrator } from './engine/orchestrator.js';
 export { HiveError, ERROR_CODES, type ErrorCode } from './core/errors.js';
@@ -22,6 +25,7 @@ export type { AgentSpec, Store } from './core/store.js';
 export type { AgentRuntime, RuntimeFactory, RunRequest, RunOutcome, RuntimeEvent } from './core/runtime.js';
 export type { Options, ResolvedOptions } from './core/options.js';
 export type { InlineFn } from './runtimes/inline/index.js';
+export type { WorkspaceSpec, WorkspaceReport, WorktreeStatus } from './core/workspace.js';
 
 export const processControl: ProcessControl = {
   isAlive: isProcessAlive,
@@ -46,6 +50,13 @@ export interface CreateHiveOptions extends Options {
   onError?: (err: unknown) => void;
   /** Environment the agents' base environment is filtered from (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Status hooks (commands or webhooks) run on state changes while the orchestrator runs. */
+  hooks?: HookSpec[];
+  /**
+   * Directories agents' workdirs and workspaces (repo, root) must be in (absolute; the data directory is always
+   * allowed). Default null: no restriction. The CLI sets hive.yaml's `workspace_roots` (default: its directory).
+   */
+  workspaceRoots?: string[] | null;
 }
 
 /** Opens (creating and migrating if needed) the SQLite store in `dataDir` and builds the orchestrator. Call start() to run it. */
@@ -54,14 +65,17 @@ export async function createHive(opts: CreateHiveOptions = {}): Promise<Orchestr
   const bad = checkOptions(options);
   if (bad.length) throw validationError(bad, 'options');
   const store = await openSqliteStore(join(options.dataDir, 'hive.db'), { durability: options.durability, random: opts.random, lockLingerMs: options.killGraceMs + 2_000 });
+  // every agent process carries HIVE_DATA_DIR: crash recovery finds orphans by it
+  const baseEnv = { ...filterEnv(opts.env ?? process.env, DEFAULT_ENV_ALLOW), HIVE_DATA_DIR: options.dataDir };
   return new Orchestrator({
     store,
     options,
     runtimes: { ...defaultRuntimes(opts.inline ?? {}), ...(opts.runtimes ?? {}) },
     processes: processControl,
     node: { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, pid: process.pid, pidStart: readPidStart(process.pid), host: hostname() },
-    // every agent process carries HIVE_DATA_DIR: crash recovery finds orphans by it
-    baseEnv: { ...filterEnv(opts.env ?? process.env, DEFAULT_ENV_ALLOW), HIVE_DATA_DIR: options.dataDir },
+    baseEnv,
     onError: opts.onError,
+    hooks: opts.hooks?.length ? { specs: opts.hooks, executor: createHookExecutor(baseEnv) } : undefined,
+    workspaces: new WorkspaceManager({ dataDir: options.dataDir, roots: opts.workspaceRoots ? opts.workspaceRoots.map((r) => resolve(r)) : null, baseEnv, killGraceMs: options.killGraceMs }),
   });
 }

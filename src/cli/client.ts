@@ -1,13 +1,18 @@
+import { hostname } from 'node:os';
 import { HiveError, type ErrorCode } from '../core/errors.js';
 import { readFrom } from '../fs/tail.js';
 import { agentFromJson, attemptFromJson, taskFromJson, type AgentJson, type TaskJson } from '../core/present.js';
 import type { AgentSpec, StatusCounts, TaskFilter, TokenInfo, TokenRole } from '../core/store.js';
 import { resolveTaskInput, type TaskInput } from '../core/task-input.js';
 import { DEFAULT_OPTIONS } from '../core/options.js';
+import { workspaceOf } from '../core/workspace.js';
 import type { Agent, Attempt, HiveEvent, Task } from '../core/types.js';
+import { runFromJson, workflowFromJson, type RunJson, type WorkflowJson } from '../core/present-workflow.js';
+import type { RunFilter, Workflow, WorkflowRun } from '../core/workflow.js';
 import type { Orchestrator } from '../engine/orchestrator.js';
 import { attemptLogPath } from '../engine/scheduler.js';
 import { createToken } from '../http/auth.js';
+import { isProcessAlive } from '../runtimes/process.js';
 
 /**
  * What the CLI's commands need, on a data directory (LocalClient) or on a `hive up` over HTTP
@@ -37,7 +42,46 @@ export interface HiveClient {
   createToken(role: TokenRole, name: string): Promise<{ token: string; info: TokenInfo }>;
   listTokens(): Promise<TokenInfo[]>;
   revokeToken(id: number): Promise<TokenInfo>;
+  defineWorkflow(doc: unknown): Promise<{ workflow: Workflow; created: boolean }>;
+  listWorkflows(): Promise<(Workflow & { versions?: number })[]>;
+  getWorkflow(name: string, version?: number): Promise<Workflow>;
+  executeWorkflow(name: string, inputs: Record<string, unknown>, version?: number): Promise<WorkflowRun>;
+  getRun(id: number): Promise<WorkflowRun>;
+  listRuns(filter: RunFilter): Promise<WorkflowRun[]>;
+  pauseRun(id: number): Promise<WorkflowRun>;
+  resumeRun(id: number): Promise<WorkflowRun>;
+  cancelRun(id: number, reason: string): Promise<WorkflowRun>;
+  retryRun(id: number): Promise<WorkflowRun>;
+  /** Whether a `hive up` runs on this data directory (one serves the remote API, so always true there). */
+  orchestratorRunning(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * Whether the last orchestrator that took this data directory still runs: the newest `node.started` event
+ * without a later `node.stopped` or `node.lost`, whose process (on this host) is alive. The event log is read
+ * backwards in growing windows, so a long log costs a few small reads.
+ */
+async function liveNode(hive: Orchestrator): Promise<boolean> {
+  const last = await hive.store.lastEventSeq();
+  const types = ['node.started', 'node.stopped', 'node.lost'];
+  for (let window = 1_000; ; window *= 10) {
+    const after = Math.max(0, last - window);
+    const events: HiveEvent[] = [];
+    for (let from = after; ; ) {
+      const page = await hive.store.readEvents(from, 10_000, { types });
+      events.push(...page);
+      if (page.length < 10_000) break;
+      from = page[page.length - 1].seq;
+    }
+    const started = events.filter((e) => e.type === 'node.started').at(-1);
+    if (started) {
+      if (events.some((e) => e.seq > started.seq && e.subject === started.subject)) return false;
+      const d = started.data as { pid?: number; host?: string };
+      return d.host === hostname() && typeof d.pid === 'number' && isProcessAlive(d.pid, null);
+    }
+    if (after === 0) return false;
+  }
 }
 
 export class LocalClient implements HiveClient {
@@ -66,6 +110,17 @@ export class LocalClient implements HiveClient {
   createToken(role: TokenRole, name: string): Promise<{ token: string; info: TokenInfo }> { return createToken(this.hive.store, role, name); }
   listTokens(): Promise<TokenInfo[]> { return this.hive.store.listTokens(); }
   revokeToken(id: number): Promise<TokenInfo> { return this.hive.store.revokeToken(id, Date.now()); }
+  defineWorkflow(doc: unknown): Promise<{ workflow: Workflow; created: boolean }> { return this.hive.workflows.define(doc); }
+  listWorkflows(): Promise<(Workflow & { versions?: number })[]> { return this.hive.workflows.list(); }
+  getWorkflow(name: string, version?: number): Promise<Workflow> { return this.hive.workflows.get(name, version); }
+  executeWorkflow(name: string, inputs: Record<string, unknown>, version?: number): Promise<WorkflowRun> { return this.hive.workflows.execute(name, inputs, version); }
+  getRun(id: number): Promise<WorkflowRun> { return this.hive.workflows.getRun(id); }
+  listRuns(filter: RunFilter): Promise<WorkflowRun[]> { return this.hive.workflows.listRuns(filter); }
+  pauseRun(id: number): Promise<WorkflowRun> { return this.hive.workflows.pause(id); }
+  resumeRun(id: number): Promise<WorkflowRun> { return this.hive.workflows.resume(id); }
+  cancelRun(id: number, reason: string): Promise<WorkflowRun> { return this.hive.workflows.cancel(id, reason); }
+  retryRun(id: number): Promise<WorkflowRun> { return this.hive.workflows.retry(id); }
+  orchestratorRunning(): Promise<boolean> { return liveNode(this.hive); }
   close(): Promise<void> { return this.hive.store.close(); }
 }
 
@@ -134,7 +189,13 @@ export class RemoteClient implements HiveClient {
   }
   async registerAgent(spec: AgentSpec): Promise<Agent> {
     if (spec.runtime.kind === 'inline') throw new HiveError('VALIDATION_FAILED', 'inline agents can only be registered in-process', { details: { issues: [{ path: 'runtime', message: 'inline is not available remotely' }] } });
-    const body = { name: spec.name, role: spec.role, capabilities: spec.capabilities, runtime: spec.runtime.kind, command: spec.runtime.command, slots: spec.slots, env: spec.env, ...(spec.workdir ? { workdir: spec.workdir } : {}), timeoutMs: spec.limits.timeoutMs };
+    if (workspaceOf(spec)) throw new HiveError('VALIDATION_FAILED', 'agents with a workspace are registered from hive.yaml (or the library API), not over HTTP yet', { details: { issues: [{ path: 'workspace', message: 'not available remotely' }] } });
+    const { kind, ...options } = spec.runtime;
+    const l = spec.limits;
+    const body = {
+      name: spec.name, role: spec.role, capabilities: spec.capabilities, runtime: kind, ...options, slots: spec.slots, env: spec.env, ...(spec.workdir ? { workdir: spec.workdir } : {}), timeoutMs: l.timeoutMs,
+      ...(l.idleTimeoutMs !== undefined ? { idleTimeoutMs: l.idleTimeoutMs } : {}), ...(l.exitGraceMs !== undefined ? { exitGraceMs: l.exitGraceMs } : {}),
+    };
     return agentFromJson(await this.call('POST', '/api/v1/agents', { body }));
   }
   async listAgents(): Promise<Agent[]> {
@@ -161,7 +222,8 @@ export class RemoteClient implements HiveClient {
   }
   async events(after: number, limit: number, filter: { types?: string[]; subject?: string }): Promise<HiveEvent[]> {
     const task = filter.subject?.startsWith('task:') ? filter.subject.slice(5) : undefined;
-    return (await this.call<{ items: HiveEvent[] }>('GET', '/api/v1/events', { query: { after, limit: Math.min(limit, 1000), types: filter.types?.join(','), task } })).items;
+    const run = filter.subject?.startsWith('run:') ? filter.subject.slice(4) : undefined;
+    return (await this.call<{ items: HiveEvent[] }>('GET', '/api/v1/events', { query: { after, limit: Math.min(limit, 1000), types: filter.types?.join(','), task, run } })).items;
   }
   async lastEventSeq(): Promise<number> {
     return (await this.call<{ lastEventSeq: number }>('GET', '/api/v1/status')).lastEventSeq;
@@ -181,6 +243,41 @@ export class RemoteClient implements HiveClient {
   }
   async revokeToken(id: number): Promise<TokenInfo> {
     return this.call('DELETE', `/api/v1/tokens/${id}`);
+  }
+  async defineWorkflow(doc: unknown): Promise<{ workflow: Workflow; created: boolean }> {
+    const r = await this.call<{ workflow: WorkflowJson; created: boolean }>('POST', '/api/v1/workflows', { body: doc });
+    return { workflow: workflowFromJson(r.workflow), created: r.created };
+  }
+  async listWorkflows(): Promise<(Workflow & { versions?: number })[]> {
+    return (await this.call<{ items: WorkflowJson[] }>('GET', '/api/v1/workflows')).items.map(workflowFromJson);
+  }
+  async getWorkflow(name: string, version?: number): Promise<Workflow> {
+    return workflowFromJson(await this.call('GET', `/api/v1/workflows/${encodeURIComponent(name)}`, { query: { version } }));
+  }
+  async executeWorkflow(name: string, inputs: Record<string, unknown>, version?: number): Promise<WorkflowRun> {
+    return runFromJson(await this.call('POST', `/api/v1/workflows/${encodeURIComponent(name)}/execute`, { body: { inputs, ...(version !== undefined ? { version } : {}) } }));
+  }
+  async getRun(id: number): Promise<WorkflowRun> {
+    return runFromJson(await this.call('GET', `/api/v1/workflow-runs/${id}`));
+  }
+  async listRuns(f: RunFilter): Promise<WorkflowRun[]> {
+    const page = await this.call<{ items: RunJson[] }>('GET', '/api/v1/workflow-runs', { query: { status: f.status?.join(','), workflow: f.workflow, cursor: f.beforeId, limit: f.limit } });
+    return page.items.map(runFromJson);
+  }
+  async pauseRun(id: number): Promise<WorkflowRun> {
+    return runFromJson(await this.call('POST', `/api/v1/workflow-runs/${id}/pause`));
+  }
+  async resumeRun(id: number): Promise<WorkflowRun> {
+    return runFromJson(await this.call('POST', `/api/v1/workflow-runs/${id}/resume`));
+  }
+  async cancelRun(id: number, reason: string): Promise<WorkflowRun> {
+    return runFromJson(await this.call('POST', `/api/v1/workflow-runs/${id}/cancel`, { body: { reason } }));
+  }
+  async retryRun(id: number): Promise<WorkflowRun> {
+    return runFromJson(await this.call('POST', `/api/v1/workflow-runs/${id}/retry`));
+  }
+  async orchestratorRunning(): Promise<boolean> {
+    return true;
   }
   async close(): Promise<void> {}
 }

@@ -9,9 +9,8 @@ import { loadConfig, type ConfigOverrides, type LoadedConfig } from './config.js
 export type GlobalFlags = ConfigOverrides & { server?: string; token?: string };
 
 /** Loads the configuration and opens the data directory; the orchestrator is not started. */
-export async function openHive(flags: GlobalFlags, extra: CreateHiveOptions = {}): Promise<{ hive: Orchestrator; config: LoadedConfig }> {
-  const config = loadConfig(flags, process.env);
-  const hive = await createHive({ ...config.options, ...extra });
+export async function openHive(flags: GlobalFlags, extra: CreateHiveOptions = {}, config: LoadedConfig = loadConfig(flags, process.env)): Promise<{ hive: Orchestrator; config: LoadedConfig }> {
+  const hive = await createHive({ ...config.options, hooks: config.hooks, workspaceRoots: config.workspaceRoots, ...extra });
   return { hive, config };
 }
 
@@ -74,4 +73,27 @@ export function globals(cmd: { optsWithGlobals(): unknown }): GlobalFlags {
 /** Commander collector for repeatable options. */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** `--input k=v` (a string; the workflow's declared type converts numbers and booleans) and `--input-json k=JSON`. */
+export function parseInputs(plain: string[], json: string[]): Record<string, unknown> {
+  const inputs: Record<string, unknown> = {};
+  const put = (flag: string, pair: string, parse: (v: string) => unknown): void => {
+    const i = pair.indexOf('=');
+    if (i < 1) throw fieldError(flag, 'expected NAME=VALUE', `--${flag}: expected NAME=VALUE, got ${JSON.stringify(pair)}`);
+    const k = pair.slice(0, i);
+    if (Object.hasOwn(inputs, k)) throw fieldError(flag, `input ${k} given twice`, `--${flag}: input ${k} is given twice`);
+    inputs[k] = parse(pair.slice(i + 1));
+  };
+  for (const p of plain) put('input', p, (v) => v);
+  for (const p of json) {
+    put('input-json', p, (v) => {
+      try {
+        return JSON.parse(v);
+      } catch (err) {
+        throw fieldError('input-json', 'expected NAME=JSON', `--input-json: the value of ${p.slice(0, p.indexOf('='))} is not JSON: ${(err as Error).message}`);
+      }
+    });
+  }
+  return inputs;
 }

@@ -1,19 +1,24 @@
 import { Command, CommanderError } from 'commander';
 import { HiveError, toHiveError } from '../core/errors.js';
 import { registerAgentCommands } from './commands/agent.js';
+import { registerAttach } from './commands/attach.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDlqCommands } from './commands/dlq.js';
 import { registerEvents } from './commands/events.js';
+import { registerModelServer } from './commands/model-server.js';
+import { registerRun } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
 import { registerTaskCommands } from './commands/task.js';
 import { registerTokenCommands } from './commands/token.js';
 import { registerUp } from './commands/up.js';
+import { registerWorkflowCommands } from './commands/workflow.js';
+import { registerWorktreeCommands } from './commands/worktree.js';
 
 /** `hive`: parse, dispatch, print `error CODE: message` and exit non-zero on failure. Commands hold no logic. */
 export function buildProgram(): Command {
   const program = new Command('hive')
     .description('Hive: one orchestrator for a fleet of AI coding agents')
-    .version('0.1.0')
+    .version('0.1.0', '-V', 'print the version (also --version before the command)')
     .option('--data <dir>', 'data directory (default ./.hive; env HIVE_DATA)')
     .option('--config <file>', 'configuration file (default ./hive.yaml; env HIVE_CONFIG)')
     .option('--durability <mode>', 'full (fsync every commit) or normal (env HIVE_DURABILITY)')
@@ -28,10 +33,15 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerAgentCommands(program);
   registerTaskCommands(program);
+  registerAttach(program);
   registerDlqCommands(program);
+  registerWorkflowCommands(program);
   registerStatus(program);
   registerEvents(program);
   registerTokenCommands(program);
+  registerWorktreeCommands(program);
+  registerModelServer(program);
+  registerRun(program);
   for (const c of program.commands) {
     c.exitOverride();
     c.configureOutput(quiet);
@@ -43,9 +53,19 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * `--version` before the command is the root's `-V`; after it, it belongs to the command (`hive workflow show
+ * NAME --version 2`). Commander would otherwise let the root take a known option anywhere on the line.
+ */
+function versionFlag(argv: string[], commands: string[]): string[] {
+  const at = argv.findIndex((a, i) => i >= 2 && commands.includes(a));
+  return argv.map((a, i) => (a === '--version' && i >= 2 && (at === -1 || i < at) ? '-V' : a));
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    const program = buildProgram();
+    await program.parseAsync(versionFlag(argv, program.commands.map((c) => c.name())));
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   RUNTIME_UNKNOWN: 'an agent names a runtime that is not installed',
   SPAWN_FAILED: 'the agent program could not be started',
   TIMEOUT: 'the attempt ran past its timeout and was killed',
+  IDLE_TIMEOUT: 'the agent program printed nothing for longer than its idle timeout and was killed',
+  HUNG_AFTER_RESULT: 'the agent program was still running after its final result and was killed; the result was kept',
   CANCELLED: 'the task was cancelled',
   LEASE_EXPIRED: 'the attempt stopped renewing its lease and was reaped',
   ORCHESTRATOR_LOST: 'the orchestrator running the attempt died; the attempt was reaped at restart',
@@ -34,6 +36,14 @@ export const ERROR_CODES = {
   FORBIDDEN: 'the token is valid but its role does not allow this',
   PAYLOAD_TOO_LARGE: 'the request body is over the documented limit',
   UNSUPPORTED_MEDIA_TYPE: 'the request body is not application/json',
+  WORKFLOW_NOT_FOUND: 'no workflow definition with that name (and version)',
+  WORKFLOW_RUN_NOT_FOUND: 'no workflow run with that id',
+  WORKFLOW_CYCLE: 'the steps of a workflow depend on each other in a cycle (details.cycle names it)',
+  UNKNOWN_STEP: 'a workflow step needs or references a step that does not exist (or is not upstream of it)',
+  UNKNOWN_INPUT: 'a workflow template or expression references an input the workflow does not declare',
+  INVALID_EXPRESSION: 'an `if`, `for_each` or `{{ }}` expression does not parse or uses what the language does not allow',
+  EXPRESSION_FAILED: 'an expression could not be evaluated at run time (e.g. for_each did not give a list)',
+  WORKSPACE_FAILED: "the attempt's git workspace could not be prepared (worktree, .worktreeinclude, setup command)",
   INTERNAL: 'a bug in Hive; please report it with the event log',
 } as const;
 

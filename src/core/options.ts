@@ -1,5 +1,6 @@
 import type { FieldIssue } from './errors.js';
 import type { Priority, RetryPolicy } from './types.js';
+import type { PriceOverrides } from './runtime.js';
 
 /**
  * Orchestrator options. Defaults live here and only here; precedence (applied by the CLI's config loader)
@@ -30,6 +31,8 @@ export interface ResolvedOptions {
   drainMs: number;
   /** Bytes of stdout kept as a task's output when it prints no JSON result. */
   outputTailBytes: number;
+  /** Model prices over the built-in table (see runtimes/presets/prices.ts). */
+  prices: PriceOverrides;
   taskDefaults: TaskDefaults;
 }
 
@@ -46,6 +49,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   killGraceMs: 5_000,
   drainMs: 30_000,
   outputTailBytes: 4_096,
+  prices: Object.freeze({}),
   taskDefaults: Object.freeze({
     priority: 'medium',
     retry: Object.freeze({ maxAttempts: 3, backoffMs: 1_000, backoffCapMs: 300_000 }),
@@ -66,6 +70,7 @@ export function resolveOptions(opts: Options = {}): ResolvedOptions {
     killGraceMs: opts.killGraceMs ?? d.killGraceMs,
     drainMs: opts.drainMs ?? d.drainMs,
     outputTailBytes: opts.outputTailBytes ?? d.outputTailBytes,
+    prices: opts.prices ?? d.prices,
     taskDefaults: {
       priority: td.priority ?? d.taskDefaults.priority,
       retry: { ...d.taskDefaults.retry, ...(td.retry ?? {}) },

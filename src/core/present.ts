@@ -38,6 +38,8 @@ export function taskJson(t: Task) {
     runAt: iso(t.runAt)!,
     leaseUntil: iso(t.leaseUntil),
     durationMs: t.startedAt && t.finishedAt ? t.finishedAt - t.startedAt : null,
+    run: t.run,
+    step: t.step,
   };
 }
 
@@ -73,6 +75,8 @@ export function taskFromJson(j: TaskJson & { prompt?: string }): Task {
     finishedAt: ms(j.finishedAt),
     runAt: ms(j.runAt)!,
     leaseUntil: ms(j.leaseUntil),
+    run: j.run ?? null,
+    step: j.step ?? null,
   };
 }
 

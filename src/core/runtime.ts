@@ -20,7 +20,10 @@ export interface RunOutcome {
   ok: boolean;
   exitCode: number | null;
   signal: string | null;
-  /** Error code when !ok: TASK_FAILED, TIMEOUT, CANCELLED, SPAWN_FAILED, WORKER_EXITED, ... */
+  /**
+   * Error code when !ok: TASK_FAILED, TIMEOUT, IDLE_TIMEOUT, CANCELLED, SPAWN_FAILED, WORKER_EXITED, ...
+   * When ok, a note on a successful attempt (HUNG_AFTER_RESULT), with `error` explaining it.
+   */
   code?: string;
   error?: string;
   result?: unknown;
@@ -37,6 +40,8 @@ export interface RunRequest {
   workdir: string;
   /** Where the attempt's stdout/stderr go (null: the runtime keeps no log). */
   logPath: string | null;
+  /** Log files of this task's earlier attempts, newest first (a preset finds the session to resume there). */
+  previousLogPaths?: string[];
   /** Effective run timeout in ms (0 = none). */
   timeoutMs: number;
   /** Extra environment: HIVE_TASK_ID, HIVE_ATTEMPT, HIVE_AGENT, ... */
@@ -68,7 +73,12 @@ export interface RuntimeSettings {
   outputTailBytes: number;
   /** Environment every agent process starts from (already filtered by the caller), before agent env and HIVE_* vars. */
   baseEnv: Record<string, string>;
+  /** Model prices (USD per million tokens) over the built-in table, for tools that print no cost (hive.yaml `prices`). */
+  prices?: PriceOverrides;
 }
+
+/** USD per million tokens for one model; a missing cacheRead/cacheWrite costs as input. */
+export type PriceOverrides = Record<string, { input?: number; output?: number; cacheRead?: number; cacheWrite?: number }>;
 
 export type RuntimeFactory = (agent: Agent, host: RuntimeHost, settings: RuntimeSettings) => AgentRuntime;
 

@@ -1,5 +1,8 @@
 import type { Agent, AgentLimits, AgentStatus, Attempt, HiveEvent, Priority, RetryPolicy, RuntimeSpec, Task, TaskStatus, Usage } from './types.js';
 import type { SlotOffer } from './routing.js';
+import type { TaskDefaults } from './options.js';
+import type { RunFilter, Workflow, WorkflowRun, WorkflowSpec } from './workflow.js';
+import type { WorkspaceSpec } from './workspace.js';
 
 /**
  * The Store port: every method is one transaction in domain verbs, and every state change appends its
@@ -23,6 +26,8 @@ export interface NewTask {
   scheduleTimeoutMs: number;
   idempotencyKey?: string | null;
   metadata?: Record<string, unknown>;
+  /** Set by the store for the tasks of a workflow step. */
+  run?: { id: number; step: string; item: number | null };
 }
 
 export interface EnqueueResult {
@@ -49,6 +54,11 @@ export interface Completion {
   output: string | null;
   usage: Usage;
   exitCode: number | null;
+  /**
+   * A note on the successful attempt, for its errorCode/error (HUNG_AFTER_RESULT: the program had to be killed
+   * after its result). Optional for adapters: the SQLite adapter does not record it yet.
+   */
+  note?: { code: string; message: string };
 }
 
 export interface Failure {
@@ -94,6 +104,11 @@ export interface AgentSpec {
   env: Record<string, string>;
   workdir: string | null;
   limits: AgentLimits;
+  /**
+   * A git workspace (core/workspace.ts): a worktree per task, or the repository shared by one writer. Absent:
+   * the one kept in `runtime.workspace`, where the store keeps it (the agents table has no column for it yet).
+   */
+  workspace?: WorkspaceSpec | null;
 }
 
 export interface StatusCounts {
@@ -176,6 +191,8 @@ export interface Store {
   // ---- observation
   readEvents(afterSeq: number, limit: number, filter?: { types?: string[]; subject?: string }): Promise<HiveEvent[]>;
   lastEventSeq(): Promise<number>;
+  /** Appends an event that records no state change of its own (e.g. `hook.failed`). */
+  recordEvent(type: string, subject: string, data: Record<string, unknown>, now: number): Promise<void>;
   counts(): Promise<StatusCounts>;
   /** True when another connection (another process) committed a change since the last call. */
   changedElsewhere(): Promise<boolean>;
@@ -187,6 +204,27 @@ export interface Store {
   /** TOKEN_NOT_FOUND when no live token has this id. */
   revokeToken(id: number, now: number): Promise<TokenInfo>;
   listTokens(): Promise<TokenInfo[]>;
+
+  // ---- workflows (definitions are immutable versions; a run advances in the transaction that ends each of its tasks)
+  /** Stores a definition (see WorkflowDefs.define for versions); `created` false when it matched an existing version. */
+  defineWorkflow(spec: WorkflowSpec, version: number | null, now: number): Promise<{ workflow: Workflow; created: boolean }>;
+  /** The given version, or the latest; WORKFLOW_NOT_FOUND. */
+  getWorkflow(name: string, version?: number): Promise<Workflow>;
+  /** The latest version of each workflow. */
+  listWorkflows(): Promise<(Workflow & { versions: number })[]>;
+  /** Validates the inputs, creates the run, its steps and the tasks of every step without needs, in one transaction. */
+  createRun(name: string, version: number | undefined, inputs: unknown, defaults: TaskDefaults, now: number): Promise<WorkflowRun>;
+  /** With its steps. WORKFLOW_RUN_NOT_FOUND. */
+  getRun(id: number): Promise<WorkflowRun>;
+  /** Newest first, without steps. */
+  listRuns(filter: RunFilter): Promise<WorkflowRun[]>;
+  /** No new step or task of the run starts (queued tasks are held); running ones finish. */
+  pauseRun(id: number, now: number): Promise<WorkflowRun>;
+  resumeRun(id: number, now: number): Promise<WorkflowRun>;
+  /** Cancels every open task and step; returns the attempts that were running (the engine kills them). */
+  cancelRun(id: number, reason: string, now: number): Promise<{ run: WorkflowRun; running: { taskId: number; attempt: number }[] }>;
+  /** A failed or cancelled run runs its failed and cancelled steps again; completed steps are not re-run. */
+  retryRun(id: number, now: number): Promise<WorkflowRun>;
 
   // ---- nodes (one orchestrator per SQLite data dir)
   /** Registers this orchestrator; refuses with ALREADY_RUNNING while `isAlive(previous)` says the last one lives. */

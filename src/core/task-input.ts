@@ -32,7 +32,7 @@ export const LIMITS = Object.freeze({
   durationMs: 30 * 86_400_000,
 });
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
+export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
 
 function checkNames(issues: FieldIssue[], path: string, v: unknown, what: string): string[] {
   if (v === undefined) return [];

@@ -13,7 +13,7 @@ import { TASK_STATUSES, type TaskStatus } from './types.js';
  */
 export const TASK_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
   pending: ['queued', 'cancelled'],
-  queued: ['running', 'cancelled', 'dead'],
+  queued: ['running', 'cancelled', 'dead', 'pending'], // pending: held while its workflow run is paused
   running: ['completed', 'failed', 'cancelled'],
   failed: ['queued', 'pending', 'dead'],
   completed: [],

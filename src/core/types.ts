@@ -81,6 +81,9 @@ export interface Task {
   /** When a pending task becomes due (retry backoff). */
   runAt: number;
   leaseUntil: number | null;
+  /** The workflow run and step this task belongs to (null for a plain task). */
+  run: number | null;
+  step: string | null;
 }
 
 export type AttemptStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -104,10 +107,37 @@ export interface Attempt {
   usage: Usage;
 }
 
+/** The coding-agent CLIs Hive knows how to run headless (runtime kinds of their own; see docs/agents.md). */
+export const PRESET_TOOLS = ['claude-code', 'codex', 'gemini', 'aider'] as const;
+export type PresetTool = (typeof PRESET_TOOLS)[number];
+
+/**
+ * A preset agent: Hive builds the tool's headless command line itself, parses its stream for progress, usage
+ * and cost, and runs it like a `command` agent (process group, log, timeout, watchdogs).
+ */
+export interface PresetRuntimeSpec {
+  kind: PresetTool;
+  /** `--model` / `-m`; also the model the cost is estimated with when the tool prints no USD. */
+  model?: string;
+  /** Appended after Hive's own options (before the prompt). */
+  extraArgs?: string[];
+  /** claude-code `--permission-mode`, codex `-s` (sandbox; default workspace-write), gemini `--approval-mode`; not for aider. */
+  permissionMode?: string;
+  /** claude-code only: `--max-turns`. */
+  maxTurns?: number;
+  /** The executable (a path, or a name looked up on the agent's PATH); default the tool's own name. */
+  binary?: string;
+  /** Run each attempt in its own tmux session, for `hive attach` (docs/tmux.md). */
+  tmux?: boolean;
+  /** Never set: a preset builds its own command line (declared so code reading `runtime.command` of a non-inline agent gets undefined). */
+  command?: undefined;
+}
+
 export type RuntimeSpec =
-  | { kind: 'command'; command: string | string[]; shell?: boolean }
+  | { kind: 'command'; command: string | string[]; shell?: boolean; /** each attempt in its own tmux session (docs/tmux.md) */ tmux?: boolean }
   | { kind: 'worker'; command: string | string[]; heartbeatMs?: number }
-  | { kind: 'inline'; fn: string };
+  | { kind: 'inline'; fn: string }
+  | PresetRuntimeSpec;
 
 export interface AgentLimits {
   /** Default per-task timeout for tasks that set none, ms (0 = none). */
@@ -115,6 +145,16 @@ export interface AgentLimits {
   memoryMb: number;
   contextTokens: number;
   costBudgetUsd: number;
+  /**
+   * Watchdog: no stdout/stderr output for this long kills the attempt (IDLE_TIMEOUT), ms; 0 = off. Absent: 10 min
+   * for presets, off for `command` agents. Not used by `worker` (heartbeats) or `inline` agents.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Watchdog: a program still running this long after its terminal event (a preset's final result, a command's
+   * `{"hive":"done"}` line) is killed and its result kept (HUNG_AFTER_RESULT), ms; 0 = wait. Absent: 30 s.
+   */
+  exitGraceMs?: number;
 }
 
 export interface Agent {

@@ -6,10 +6,14 @@ import type { ProcessControl, RuntimeFactory } from '../core/runtime.js';
 import type { AgentSpec, EnqueueResult, NodeInfo, StatusCounts, Store, TaskFilter } from '../core/store.js';
 import { resolveTaskInput, type TaskInput } from '../core/task-input.js';
 import { TASK_STATUSES, type Agent, type Attempt, type HiveEvent, type Task } from '../core/types.js';
+import { WorkflowService } from './workflows.js';
+import { HookService } from './hooks.js';
+import type { HookExecutor, HookSpec } from '../core/hooks.js';
 import { EventFeed } from './event-feed.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { Scheduler, type LiveListener, type SchedulerStats } from './scheduler.js';
 import { Supervisor } from './supervisor.js';
+import { LIVE_TASK_STATUSES, storedAgentSpec, workspaceOf, workspacePlace, type WorkspacePort, type WorktreeStatus } from '../core/workspace.js';
 
 export interface OrchestratorDeps {
   store: Store;
@@ -23,6 +27,10 @@ export interface OrchestratorDeps {
   clock?: Clock;
   /** Errors of background loops (they never stop the engine). Default: written to stderr. */
   onError?: (err: unknown) => void;
+  /** Status hooks run while this orchestrator runs (none by default). */
+  hooks?: { specs: HookSpec[]; executor: HookExecutor };
+  /** Git workspaces (worktree per task, shared repository) and the allowed-roots checks; none: agents with a workspace are not checked and run in their workdir. */
+  workspaces?: WorkspacePort;
 }
 
 export type OrchestratorState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -42,6 +50,9 @@ export class Orchestrator {
   private readonly supervisor: Supervisor;
   private readonly scheduler: Scheduler;
   private readonly feed: EventFeed;
+  private readonly hooks: HookService | null;
+  /** Workflow definitions and runs (engine/workflows.ts). */
+  readonly workflows: WorkflowService;
   private readonly onError: (err: unknown) => void;
   private timers: NodeJS.Timeout[] = [];
   private busy = new Set<string>();
@@ -59,12 +70,18 @@ export class Orchestrator {
     this.supervisor = new Supervisor(
       this.store,
       deps.runtimes,
-      { killGraceMs: deps.options.killGraceMs, outputTailBytes: deps.options.outputTailBytes, baseEnv: deps.baseEnv },
+      { killGraceMs: deps.options.killGraceMs, outputTailBytes: deps.options.outputTailBytes, baseEnv: deps.baseEnv, prices: deps.options.prices },
       this.clock,
       () => this.scheduler.wake(),
       this.onError,
     );
-    this.scheduler = new Scheduler(this.store, this.supervisor, this.options, this.clock, this.onError, () => this.feed.poke());
+    this.scheduler = new Scheduler(this.store, this.supervisor, this.options, this.clock, this.onError, () => this.feed.poke(), deps.workspaces ?? null);
+    this.hooks = deps.hooks?.specs.length ? new HookService(deps.hooks.specs, deps.hooks.executor, this.store, this.clock, this.onError, (agent, taskId) => this.placeOf(agent, taskId)) : null;
+    this.workflows = new WorkflowService(this.store, this.clock, this.options.taskDefaults, {
+      wake: () => this.scheduler.wake(),
+      abort: (taskId, attempt, reason) => this.scheduler.abort(taskId, new HiveError('CANCELLED', reason), attempt),
+      poke: () => this.feed.poke(),
+    });
   }
 
   get stats(): Readonly<SchedulerStats> {
@@ -92,7 +109,7 @@ export class Orchestrator {
       await this.store.acquireNode(node, this.clock.now(), (n) => n.host === node.host && processes.isAlive(n.pid, n.pidStart));
       owned = true;
       // agents from configuration are registered only once this node owns the data directory
-      for (const a of opts.agents ?? []) await this.store.registerAgent(a, this.clock.now());
+      for (const a of opts.agents ?? []) await this.register(a);
       report = await recover(this.store, processes, this.options.dataDir, this.options.killGraceMs, this.clock);
       await this.store.changedElsewhere();
       await this.supervisor.sync();
@@ -105,6 +122,7 @@ export class Orchestrator {
     }
     this.state = 'running';
     this.scheduler.paused = false;
+    await this.hooks?.start((l) => this.subscribe(l)).catch(this.onError);
     this.every(this.options.pollMs, 'poll', () => this.poll());
     this.every(this.options.reapIntervalMs, 'reap', () => this.reap());
     this.every(Math.max(10, Math.floor(this.options.leaseMs / 3)), 'lease', () => this.renewLeases());
@@ -145,6 +163,7 @@ export class Orchestrator {
     await this.supervisor.stopAll(this.options.killGraceMs);
     await this.store.releaseNode(this.deps.node.id, this.clock.now());
     await this.feed.pump();
+    await this.hooks?.stop(2_000); // hooks of the last events get a moment to run
     this.state = 'stopped';
   }
 
@@ -277,10 +296,50 @@ export class Orchestrator {
   // ------------------------------------------------------------------ agents
 
   async registerAgent(spec: AgentSpec): Promise<Agent> {
-    const a = await this.store.registerAgent(resolveAgentSpec(spec), this.clock.now());
+    const a = await this.register(resolveAgentSpec(spec));
     if (this.state === 'running') await this.supervisor.sync();
     this.feed.poke();
     return this.store.getAgent(a.id);
+  }
+
+  /**
+   * Stores a (validated) agent definition once its workspace checks pass: workdir and workspace inside the allowed
+   * roots, the repository a git top level, no other agent on its shared repository or worktrees (CONFLICT).
+   */
+  private async register(spec: AgentSpec): Promise<Agent> {
+    if (this.deps.workspaces) await this.deps.workspaces.check(spec, await this.store.listAgents());
+    return this.store.registerAgent(storedAgentSpec(spec), this.clock.now());
+  }
+
+  /** Where a task of an agent running here works (hook payloads): its worktree and branch, or null. */
+  private placeOf(agent: string, taskId: number): { worktree: string; branch: string | null } | null {
+    for (const h of this.supervisor.handles.values()) {
+      if (h.agent.name !== agent) continue;
+      const ws = workspaceOf(h.agent);
+      return ws ? workspacePlace(ws, agent, taskId, this.options.dataDir) : null;
+    }
+    return null;
+  }
+
+  // ------------------------------------------------------------------ worktrees
+
+  /** Hive's git worktrees on disk, each with its task's status; `live` while the task may still run in it. */
+  async worktrees(): Promise<WorktreeStatus[]> {
+    if (!this.deps.workspaces) return [];
+    const entries = await this.deps.workspaces.list(await this.store.listAgents());
+    return Promise.all(
+      entries.map(async (e): Promise<WorktreeStatus> => {
+        const t = e.taskId === null ? null : await this.store.getTask(e.taskId).catch((err: unknown) => (err instanceof HiveError && err.code === 'TASK_NOT_FOUND' ? null : Promise.reject(err)));
+        return { ...e, taskStatus: t?.status ?? null, live: t !== null && LIVE_TASK_STATUSES.includes(t.status) };
+      }),
+    );
+  }
+
+  /** Removes the orphaned worktrees (their task is final or unknown; branches stay); returns them. */
+  async pruneWorktrees(opts: { dryRun?: boolean } = {}): Promise<WorktreeStatus[]> {
+    const orphans = (await this.worktrees()).filter((w) => !w.live);
+    if (!opts.dryRun) for (const w of orphans) await this.deps.workspaces!.remove(w);
+    return orphans;
   }
 
   async removeAgent(nameOrId: string | number, force = false): Promise<Agent> {

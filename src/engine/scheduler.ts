@@ -1,9 +1,10 @@
 import { HiveError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { ResolvedOptions } from '../core/options.js';
-import type { RunOutcome, RuntimeEvent } from '../core/runtime.js';
+import type { RunOutcome, RunRequest, RuntimeEvent } from '../core/runtime.js';
 import type { Claim, Store } from '../core/store.js';
 import { ZERO_USAGE, type Usage } from '../core/types.js';
+import { withWorkspaceResult, workspaceOf, type WorkspacePort } from '../core/workspace.js';
 import { execKey, type Execution, type Supervisor } from './supervisor.js';
 
 /** Where an attempt's stdout/stderr go: `<data>/logs/<task>/<attempt>.log` (the CLI reads the same path). */
@@ -49,6 +50,8 @@ export class Scheduler {
     private readonly clock: Clock,
     private readonly onError: (err: unknown) => void,
     private readonly afterWrite: () => void,
+    /** Git workspaces of agents that have one (null: no agent gets one). */
+    private readonly workspaces: WorkspacePort | null = null,
   ) {}
 
   wake(): void {
@@ -97,21 +100,41 @@ export class Scheduler {
     const exec: Execution = { taskId: c.task.id, attempt: c.attempt, agent: h, controller: new AbortController(), usage: ZERO_USAGE, result: undefined, startedAt: now, progress: null, logPath };
     h.running.set(execKey(c.task.id, c.attempt), exec);
     const dataDir = this.options.dataDir;
+    const req: RunRequest = {
+      task: c.task,
+      attempt: c.attempt,
+      agent: a,
+      workdir: a.workdir ?? `${dataDir}/work/${a.name}`,
+      logPath,
+      ...(logPath !== null && c.attempt > 1 ? { previousLogPaths: Array.from({ length: c.attempt - 1 }, (_, i) => attemptLogPath(dataDir, c.task.id, c.attempt - 1 - i)) } : {}),
+      timeoutMs: c.task.timeoutMs || a.limits.timeoutMs || this.options.taskDefaults.timeoutMs,
+      env: { HIVE_TASK_ID: String(c.task.id), HIVE_ATTEMPT: String(c.attempt), HIVE_AGENT: a.name, HIVE_DATA_DIR: dataDir },
+      signal: exec.controller.signal,
+    };
+    if (this.workspaces && workspaceOf(a)) {
+      // the task's git worktree (or the shared repository) first: a failure fails the attempt (WORKSPACE_FAILED)
+      this.workspaces.prepare({ agent: a, task: c.task, attempt: c.attempt, logPath, env: req.env, timeoutMs: req.timeoutMs, signal: req.signal }).then(
+        (prep) => {
+          exec.workspace = prep;
+          this.run(exec, { ...req, workdir: prep.workdir, env: { ...req.env, ...prep.env } });
+        },
+        (err: unknown) => {
+          const e = err instanceof HiveError ? err : new HiveError('WORKSPACE_FAILED', (err as Error)?.message ?? String(err));
+          this.finish(exec, { ok: false, exitCode: null, signal: null, code: e.code, error: e.message });
+        },
+      );
+      return;
+    }
+    this.run(exec, req);
+  }
+
+  /** Runs a launched attempt on its agent's runtime; its outcome goes to finish(). */
+  private run(exec: Execution, req: RunRequest): void {
+    const h = exec.agent;
+    const a = req.agent;
     let promise: Promise<RunOutcome>;
     try {
-      promise = h.runtime.run(
-        {
-          task: c.task,
-          attempt: c.attempt,
-          agent: a,
-          workdir: a.workdir ?? `${dataDir}/work/${a.name}`,
-          logPath,
-          timeoutMs: c.task.timeoutMs || a.limits.timeoutMs || this.options.taskDefaults.timeoutMs,
-          env: { HIVE_TASK_ID: String(c.task.id), HIVE_ATTEMPT: String(c.attempt), HIVE_AGENT: a.name, HIVE_DATA_DIR: dataDir },
-          signal: exec.controller.signal,
-        },
-        (e) => this.onRuntimeEvent(exec, e),
-      );
+      promise = h.runtime.run(req, (e) => this.onRuntimeEvent(exec, e));
     } catch (err) {
       promise = Promise.resolve({ ok: false, exitCode: null, signal: null, code: 'INTERNAL', error: `runtime ${a.runtime.kind} threw: ${(err as Error).message}` });
     }
@@ -152,6 +175,20 @@ export class Scheduler {
   }
 
   private finish(exec: Execution, outcome: RunOutcome): void {
+    const prep = exec.workspace;
+    if (prep && this.workspaces) {
+      // branch, diff stat and cleanup before the slot is free (a shared repository has one writer)
+      exec.workspace = undefined;
+      const ok = outcome.ok && !exec.controller.signal.aborted;
+      this.workspaces.finish(prep, ok).then(
+        (report) => this.finish(exec, ok ? { ...outcome, result: withWorkspaceResult(outcome.result !== undefined ? outcome.result : exec.result, report) } : outcome),
+        (err: unknown) => {
+          this.onError(err);
+          this.finish(exec, outcome);
+        },
+      );
+      return;
+    }
     exec.agent.running.delete(execKey(exec.taskId, exec.attempt));
     this.wake(); // before the report, so the next claim's transaction carries it (group commit)
     const reason = exec.controller.signal.aborted ? exec.controller.signal.reason : undefined;
@@ -171,7 +208,7 @@ export class Scheduler {
       this.store.fail(taskId, attempt, { code, message, exitCode: o.exitCode, signal: o.signal, usage, output: o.output ?? null }, now).then(() => 'failed');
     const outcome: Promise<'completed' | 'failed'> = o.ok
       ? this.store
-          .complete(taskId, attempt, { result: o.result !== undefined ? o.result : streamed, output: o.output ?? null, usage, exitCode: o.exitCode }, now)
+          .complete(taskId, attempt, { result: o.result !== undefined ? o.result : streamed, output: o.output ?? null, usage, exitCode: o.exitCode, ...(o.code ? { note: { code: o.code, message: o.error ?? '' } } : {}) }, now)
           .then(
             () => 'completed' as const,
             // a result that is not JSON fails the attempt instead

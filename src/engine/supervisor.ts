@@ -5,6 +5,7 @@ import type { AgentRuntime, RuntimeFactory, RuntimeSettings } from '../core/runt
 import type { Store } from '../core/store.js';
 import type { Agent, Usage } from '../core/types.js';
 import type { Clock } from '../core/clock.js';
+import type { PreparedWorkspace } from '../core/workspace.js';
 
 export const execKey = (taskId: number, attempt: number): string => `${taskId}:${attempt}`;
 
@@ -19,6 +20,8 @@ export interface Execution {
   startedAt: number;
   progress: { pct?: number; message?: string } | null;
   logPath: string | null;
+  /** The attempt's git workspace, once prepared (agents with a `workspace`). */
+  workspace?: PreparedWorkspace;
 }
 
 /** An agent this node runs: its definition, its runtime, and the attempts it runs now. */
@@ -143,7 +146,8 @@ export class Supervisor {
     }
     const handle: AgentHandle = {
       agent: a,
-      caps: new Set(a.capabilities),
+      // every agent also holds `agent:<its name>`, so a task (or workflow step) can be pinned to it
+      caps: new Set([...a.capabilities, `agent:${a.name}`]),
       runtime: undefined as unknown as AgentRuntime,
       running: new Map(),
       ready: false,

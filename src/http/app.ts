@@ -10,6 +10,7 @@ import { logRoutes } from './routes/logs.js';
 import { agentRoutes } from './routes/agents.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
+import { workflowRoutes } from './routes/workflows.js';
 
 export interface AppOptions {
   /** Largest accepted request body in bytes (413 above). */
@@ -43,6 +44,7 @@ export async function buildApp(hive: Orchestrator, opts: AppOptions = {}): Promi
   systemRoutes(app, hive, opts.heartbeatMs ?? 15_000);
   taskRoutes(app, hive);
   agentRoutes(app, hive);
+  workflowRoutes(app, hive);
   tokenRoutes(app, hive.store);
   docsRoutes(app);
   logRoutes(app, hive);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { PRIORITIES, TASK_STATUSES } from '../core/types.js';
+import { PRESET_TOOLS, PRIORITIES, TASK_STATUSES } from '../core/types.js';
 import { LIMITS } from '../core/task-input.js';
+import { RUN_STATUSES, STEP_STATUSES } from '../core/workflow.js';
 
 /**
  * Request and response schemas of /api/v1: they validate requests (fastify-type-provider-zod) and generate
@@ -52,12 +53,22 @@ export const AgentInputSchema = z
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
     role: z.string().max(200).optional(),
     capabilities: z.array(name).max(100).optional(),
-    runtime: z.enum(['command', 'worker']).optional(),
-    command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
+    runtime: z.enum(['command', 'worker', ...PRESET_TOOLS]).optional().describe('command (default), worker, or a coding-agent preset'),
+    command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional().describe('required for command and worker agents; presets build their own'),
+    shell: z.boolean().optional().describe('command: run the command string through /bin/sh'),
+    tmux: z.boolean().optional().describe('command and presets: run inside a tmux session (hive attach TASK)'),
+    heartbeatMs: ms.optional().describe('worker: heartbeat interval'),
+    model: z.string().min(1).max(200).optional().describe('presets: --model'),
+    extraArgs: z.array(z.string().max(10_000)).max(100).optional().describe('presets: arguments added before the prompt'),
+    permissionMode: z.string().min(1).max(100).optional().describe('presets: claude --permission-mode, codex -s, gemini --approval-mode'),
+    maxTurns: z.number().int().min(1).max(10_000).optional().describe('claude-code: --max-turns'),
+    binary: z.string().min(1).max(4096).optional().describe('presets: the executable (default: the tool name on PATH)'),
     slots: z.number().int().min(1).max(1000).optional(),
     env: z.record(z.string(), z.string()).optional(),
     workdir: z.string().min(1).optional(),
     timeoutMs: ms.optional(),
+    idleTimeoutMs: ms.optional().describe('watchdog: kill after this long without output (IDLE_TIMEOUT); 0 = off'),
+    exitGraceMs: ms.optional().describe('watchdog: kill this long after a final result, keeping the result (HUNG_AFTER_RESULT); 0 = off'),
   })
   .strict();
 
@@ -80,7 +91,77 @@ export const EventsQuery = z
     limit: z.coerce.number().int().min(1).max(1000).optional(),
     types: z.string().max(1000).optional().describe('comma-separated event types'),
     task: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe('only the events of this task'),
+    run: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe('only the events of this workflow run (run.*; its tasks have their own)'),
   })
-  .strict();
+  .strict()
+  .refine((q) => q.task === undefined || q.run === undefined, { message: 'give task or run, not both', path: ['run'] });
 
 export const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) });
+
+// ---- workflows
+
+const usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() });
+
+export const WorkflowSchema = z
+  .object({
+    name: z.string(),
+    version: z.number(),
+    description: z.string().nullable(),
+    inputs: z.record(z.string(), z.unknown()),
+    steps: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+    versions: z.number().optional().describe('how many versions the workflow has (lists only)'),
+  })
+  .loose();
+
+/** The definition document (as hive.yaml or a YAML file holds it, as JSON); define() checks it and names each bad key path. */
+export const WorkflowDefinitionSchema = z
+  .record(z.string(), z.unknown())
+  .describe('a workflow definition: { name, version?, description?, inputs?, steps: { NAME: { caps, needs, prompt, ... } } } (see docs/workflows.md)');
+
+export const StepSchema = z
+  .object({
+    name: z.string(),
+    status: z.enum(STEP_STATUSES),
+    task_ids: z.array(z.number()),
+    agent: z.string().nullable().describe('the agent that ran the step; for a fan-out, the agents joined by ", "'),
+    agents: z.array(z.string()),
+    output: z.string().nullable(),
+    result: z.unknown(),
+    reason: z.string().nullable(),
+    needs: z.array(z.string()),
+    items: z.number().nullable(),
+    usage,
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+  })
+  .loose();
+
+export const RunSchema = z
+  .object({
+    id: z.number(),
+    workflow: z.string(),
+    version: z.number(),
+    status: z.enum(RUN_STATUSES),
+    inputs: z.record(z.string(), z.unknown()),
+    error: z.string().nullable(),
+    usage,
+    progress: z.record(z.string(), z.number()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    steps: z.array(StepSchema).optional().describe('present when one run is read, absent in lists'),
+  })
+  .loose();
+
+export const WorkflowParams = z.object({ name: z.string().min(1).max(LIMITS.nameChars) }).strict();
+
+export const RunListQuery = z
+  .object({
+    status: z.string().max(200).optional().describe('comma-separated run statuses'),
+    workflow: name.optional(),
+    cursor: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional().describe('the nextCursor of the previous page (runs with a smaller id)'),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+  })
+  .strict();

@@ -10,6 +10,8 @@ const STDIO_CLOSE_GRACE_MS = 200;
 export interface GroupEvents {
   stdout(chunk: Buffer): void;
   stderr(chunk: Buffer): void;
+  /** The program runs; `pid` leads its process group. spawnGroup calls it before it returns. */
+  started?(pid: number): void;
   /** The leader exited; some of its output may still be in the pipes. */
   exit(code: number | null, signal: NodeJS.Signals | null): void;
   /** All output was delivered (stdio closed, or the close grace ran out). Called once, after `exit`. */
@@ -76,5 +78,12 @@ export function spawnGroup(argv: readonly string[], opts: GroupOptions, events: 
   // Once started, only signalling can fail, and we signal by pid; a broken stdin shows up as the exit.
   child.on('error', () => {});
   child.stdin?.on('error', () => {});
+  events.started?.(child.pid);
   return child;
 }
+
+/**
+ * How an attempt's program is started: spawnGroup, or the tmux runtime's launcher (runtimes/tmux), which
+ * reports the same events, `started` included, once the program runs inside its tmux pane.
+ */
+export type LaunchGroup = (argv: readonly string[], opts: GroupOptions, events: GroupEvents) => void;

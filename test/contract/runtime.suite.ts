@@ -90,6 +90,8 @@ export function makeTask(over: Partial<Task> = {}): Task {
     finishedAt: null,
     runAt: 0,
     leaseUntil: null,
+    run: null,
+    step: null,
     ...over,
   };
 }

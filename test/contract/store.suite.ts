@@ -14,6 +14,9 @@ import type { AgentSpec, Claim, Completion, Failure, NewTask, NodeInfo, Store } 
 import { resolveTaskInput, type TaskInput } from '../../src/core/task-input.js';
 import { TASK_STATUSES, type Agent, type HiveEvent, type Task } from '../../src/core/types.js';
 import type { ErrorCode } from '../../src/core/errors.js';
+import { parseWorkflowDefinition } from '../../src/core/workflow-def.js';
+import { STEP_STATUSES, WORKFLOW_LIMITS, type RunStep, type StepStatus, type Workflow, type WorkflowRun } from '../../src/core/workflow.js';
+import { FEATURE } from '../fixtures/feature-workflow.js';
 
 export interface StoreFactoryOptions {
   /** Randomness for backoff jitter, in [0, 1). */
@@ -1367,6 +1370,800 @@ export function runStoreSuite(name: string, makeStore: MakeStore): void {
         await store.releaseNode('n3', 6000);
         await store.releaseNode('n3', 6001);
         assert.equal((await eventsAfter(store, s2)).length, 1, 'releasing twice appends one event');
+      });
+    });
+
+    // ============================================================ workflows
+    describe('workflows', () => {
+      const DEFAULTS = DEFAULT_OPTIONS.taskDefaults;
+      /** Every capability the example workflow uses. */
+      const CAPS = ['planning', 'backend', 'frontend', 'qa', 'review', 'docs'];
+
+      /** Validates a document as the engine does, then stores it through the port. */
+      async function define(store: Store, doc: unknown, now = 1): Promise<{ workflow: Workflow; created: boolean }> {
+        const { spec, version } = parseWorkflowDefinition(doc);
+        return store.defineWorkflow(spec, version, now);
+      }
+      /** An offer as the engine's supervisor makes it: the agent's capabilities plus `agent:<its name>`. */
+      function wfOffer(a: Agent, free: number): SlotOffer {
+        return { agentId: a.id, name: a.name, capabilities: new Set([...a.capabilities, `agent:${a.name}`]), free, recentFailures: 0 };
+      }
+      /** Claims on one agent (default W, the worker holding every capability), as many as `free`. */
+      async function claimWf(store: Store, now: number, free = 10_000, agentName = 'W'): Promise<Claim[]> {
+        return store.claim([wfOffer(await store.getAgent(agentName), free)], now, LEASE);
+      }
+      async function worker(store: Store, slots = 10_000): Promise<Agent> {
+        return store.registerAgent(spec('W', CAPS, slots), 0);
+      }
+      const stepOf = (run: WorkflowRun, stepName: string): RunStep => {
+        const s = run.steps?.find((x) => x.name === stepName);
+        assert.ok(s, `run ${run.id} has no step ${stepName}`);
+        return s;
+      };
+      const statuses = (run: WorkflowRun): Record<string, string> => Object.fromEntries(run.steps!.map((s) => [s.name, s.status]));
+      async function taskOfStep(store: Store, runId: number, stepName: string, i = 0): Promise<Task> {
+        const ids = stepOf(await store.getRun(runId), stepName).taskIds;
+        assert.ok(ids.length > i, `step ${stepName} has ${ids.length} task(s)`);
+        return store.getTask(ids[i]);
+      }
+      const claimOf = (cs: Claim[], stepName: string, item = 0): Claim => {
+        const c = cs.filter((x) => x.task.step === stepName)[item];
+        assert.ok(c, `no claim for step ${stepName}[${item}] among ${JSON.stringify(cs.map((x) => x.task.step))}`);
+        return c;
+      };
+      const finish = (store: Store, c: Claim, result: unknown, now: number, extra: Partial<Completion> = {}): Promise<void> =>
+        store.complete(c.task.id, c.attempt, done(result, { output: `out:${c.task.step}`, ...extra }), now);
+      function progress(counts: Partial<Record<StepStatus, number>>): Record<StepStatus, number> {
+        return { ...(Object.fromEntries(STEP_STATUSES.map((s) => [s, 0])) as Record<StepStatus, number>), ...counts };
+      }
+      /** Claims and completes everything the run offers (answering each task with `answer`) until nothing is left to claim. */
+      async function drive(store: Store, now: number, answer: (t: Task) => unknown = () => ({ ok: true })): Promise<number> {
+        for (;;) {
+          const cs = await claimWf(store, ++now);
+          if (cs.length === 0) return now;
+          now++;
+          await Promise.all(cs.map((c) => store.complete(c.task.id, c.attempt, done(answer(c.task), { output: `out:${c.task.step}` }), now)));
+        }
+      }
+      const FEATURE_STEPS = Object.keys(FEATURE.steps);
+
+      // ------------------------------------------------------------ definitions
+
+      test('defineWorkflow: versions are immutable; same content → same version (created false), changed → next version', async (store) => {
+        const seq = await store.lastEventSeq();
+        const v1 = await define(store, FEATURE, 10);
+        assert.equal(v1.created, true);
+        assert.equal(v1.workflow.version, 1);
+        assert.equal(v1.workflow.name, 'feature');
+        assert.equal(v1.workflow.createdAt, 10);
+        assert.deepEqual(v1.workflow.steps, parseWorkflowDefinition(FEATURE).spec.steps);
+        assert.deepEqual(await store.getWorkflow('feature'), v1.workflow);
+
+        const again = await define(store, FEATURE, 20);
+        assert.equal(again.created, false);
+        assert.deepEqual(again.workflow, v1.workflow, 'the stored version, createdAt unchanged');
+        const defined = await eventsAfter(store, seq, { types: ['workflow.defined'] });
+        assert.equal(defined.length, 1, 'no event for an unchanged definition');
+        assert.equal(defined[0].subject, 'workflow:feature');
+
+        const changed = { ...FEATURE, description: 'now with docs' };
+        const v2 = await define(store, changed, 30);
+        assert.deepEqual([v2.created, v2.workflow.version, v2.workflow.description], [true, 2, 'now with docs']);
+        assert.equal((await store.getWorkflow('feature')).version, 2, 'latest');
+        assert.deepEqual(await store.getWorkflow('feature', 1), v1.workflow, 'older versions stay');
+        // back to the v1 content without a version: a new version (only the latest is compared)
+        assert.equal((await define(store, FEATURE, 31)).workflow.version, 3);
+      });
+
+      test('defineWorkflow with an explicit version: that version; lower than the latest or same version with other content → CONFLICT', async (store) => {
+        const v5 = await define(store, { ...FEATURE, version: 5 }, 1);
+        assert.deepEqual([v5.created, v5.workflow.version], [true, 5]);
+        const same = await define(store, { ...FEATURE, version: 5 }, 2);
+        assert.deepEqual([same.created, same.workflow.version, same.workflow.createdAt], [false, 5, 1]);
+        const seq = await store.lastEventSeq();
+        await rejectsWith(define(store, { ...FEATURE, version: 5, description: 'other' }, 3), 'CONFLICT', 'version 5');
+        await rejectsWith(define(store, { ...FEATURE, version: 3, description: 'lower' }, 4), 'CONFLICT', 'version 5');
+        assert.equal(await store.lastEventSeq(), seq, 'a refused definition appends nothing');
+        assert.equal((await store.getWorkflow('feature')).version, 5);
+        assert.equal((await define(store, { ...FEATURE, version: 9, description: 'jump' }, 5)).workflow.version, 9);
+        assert.equal((await define(store, { ...FEATURE, description: 'next' }, 6)).workflow.version, 10);
+        // an explicit older version with its own content is found again
+        assert.equal((await define(store, { ...FEATURE, version: 5 }, 7)).created, false);
+      });
+
+      test('getWorkflow: WORKFLOW_NOT_FOUND for an unknown name or version; listWorkflows gives the latest of each with its version count', async (store) => {
+        await rejectsWith(store.getWorkflow('feature'), 'WORKFLOW_NOT_FOUND', 'feature');
+        assert.deepEqual(await store.listWorkflows(), []);
+        await define(store, FEATURE, 1);
+        await define(store, { ...FEATURE, description: 'v2' }, 2);
+        await define(store, { name: 'alpha', steps: { only: { prompt: 'x' } } }, 3);
+        await rejectsWith(store.getWorkflow('feature', 3), 'WORKFLOW_NOT_FOUND', 'feature');
+        await rejectsWith(store.getWorkflow('nope'), 'WORKFLOW_NOT_FOUND', 'nope');
+        const list = [...(await store.listWorkflows())].sort((a, b) => a.name.localeCompare(b.name));
+        assert.deepEqual(list.map((w) => [w.name, w.version, w.versions, w.description]), [
+          ['alpha', 1, 1, null],
+          ['feature', 2, 2, 'v2'],
+        ]);
+        assert.deepEqual(Object.keys(list[1].steps), FEATURE_STEPS);
+      });
+
+      // ------------------------------------------------------------ runs
+
+      test('createRun creates the run, its steps and only the first-level tasks, in one call', async (store) => {
+        await define(store, FEATURE, 1);
+        const seq = await store.lastEventSeq();
+        const run = await store.createRun('feature', undefined, { spec: 'login page' }, DEFAULTS, 10);
+        assert.ok(Number.isSafeInteger(run.id) && run.id > 0);
+        assert.deepEqual(
+          [run.workflow, run.version, run.status, run.inputs, run.error, run.createdAt, run.updatedAt, run.finishedAt],
+          ['feature', 1, 'running', { spec: 'login page', pass: true }, null, 10, 10, null],
+        );
+        assert.deepEqual(run.progress, progress({ pending: 8, running: 1 }));
+        assert.deepEqual(run.usage, NO_USAGE);
+        assert.deepEqual(run.steps!.map((s) => s.name), FEATURE_STEPS, 'steps in definition order');
+        assert.deepEqual(stepOf(run, 'tests').needs, ['backend', 'frontend']);
+        assert.deepEqual(statuses(run), { plan: 'running', backend: 'pending', frontend: 'pending', tests: 'pending', review: 'pending', fix: 'pending', after_fix: 'pending', each_file: 'pending', publish: 'pending' });
+        const plan = stepOf(run, 'plan');
+        assert.equal(plan.taskIds.length, 1);
+        assert.equal(plan.startedAt, 10);
+        assert.deepEqual([plan.output, plan.result, plan.reason, plan.items, plan.finishedAt], [null, null, null, 1, null]);
+        for (const s of run.steps!.filter((x) => x.name !== 'plan')) assert.deepEqual([s.taskIds, s.items, s.startedAt], [[], null, null], s.name);
+
+        const tasks = await store.listTasks({});
+        assert.equal(tasks.length, 1, 'only the first level has tasks');
+        const t = tasks[0];
+        assert.equal(t.id, plan.taskIds[0]);
+        assert.deepEqual([t.run, t.step, t.title, t.prompt, t.status, t.type, t.priority], [run.id, 'plan', 'feature.plan', 'Plan: login page', 'queued', 'task', 'medium']);
+        assert.deepEqual(t.capabilities, ['planning']);
+        assert.deepEqual(t.retry, DEFAULTS.retry);
+        assert.deepEqual(await store.getRun(run.id), run);
+
+        const evs = await eventsAfter(store, seq);
+        assert.deepEqual(evs.map((e) => [e.type, e.subject]), [
+          ['run.created', `run:${run.id}`],
+          ['task.enqueued', `task:${t.id}`],
+          ['run.step', `run:${run.id}`],
+        ]);
+        assert.deepEqual(evs[0].data, { workflow: 'feature', version: 1, steps: 9 });
+        assert.deepEqual(evs[2].data, { step: 'plan', status: 'running', tasks: [t.id] });
+      });
+
+      test('createRun refuses bad inputs (VALIDATION_FAILED), unknown workflows and versions (WORKFLOW_NOT_FOUND) and creates nothing', async (store) => {
+        await define(store, FEATURE, 1);
+        await define(store, { ...FEATURE, inputs: { spec: { type: 'string', required: true } }, steps: { only: { prompt: 'v2 {{inputs.spec}}' } } }, 2);
+        const seq = await store.lastEventSeq();
+        await rejectsWith(store.createRun('feature', undefined, {}, DEFAULTS, 3), 'VALIDATION_FAILED', 'inputs.spec');
+        await rejectsWith(store.createRun('feature', 1, { spec: 'x', pass: 'maybe' }, DEFAULTS, 3), 'VALIDATION_FAILED', 'inputs.pass');
+        await rejectsWith(store.createRun('feature', undefined, { spec: 'x', extra: 1 }, DEFAULTS, 3), 'VALIDATION_FAILED', 'inputs.extra');
+        await rejectsWith(store.createRun('feature', undefined, 'x', DEFAULTS, 3), 'VALIDATION_FAILED');
+        await rejectsWith(store.createRun('nope', undefined, {}, DEFAULTS, 3), 'WORKFLOW_NOT_FOUND', 'nope');
+        await rejectsWith(store.createRun('feature', 7, { spec: 'x' }, DEFAULTS, 3), 'WORKFLOW_NOT_FOUND', 'version 7');
+        assert.equal(await store.lastEventSeq(), seq);
+        assert.deepEqual(await store.listRuns({}), []);
+        assert.deepEqual(await store.listTasks({}), []);
+        await rejectsWith(store.getRun(1), 'WORKFLOW_RUN_NOT_FOUND');
+
+        // a version given explicitly runs that version; none runs the latest
+        const old = await store.createRun('feature', 1, { spec: 'x', pass: 'false' }, DEFAULTS, 4);
+        assert.deepEqual([old.version, old.steps!.length, old.inputs.pass], [1, 9, false]);
+        const latest = await store.createRun('feature', undefined, { spec: 'y' }, DEFAULTS, 5);
+        assert.deepEqual([latest.version, latest.steps!.map((s) => s.name)], [2, ['only']]);
+        assert.equal((await taskOfStep(store, latest.id, 'only')).prompt, 'v2 y');
+      });
+
+      test('the example runs through the port: outputs flow into prompts, `if` skips a branch, for_each fans out 3 and the fan-in waits for all', async (store) => {
+        await worker(store);
+        await define(store, FEATURE, 1);
+        const { id } = await store.createRun('feature', undefined, { spec: 'login' }, DEFAULTS, 10);
+        const usage = { inputTokens: 10, outputTokens: 2, costUsd: 0.25 };
+
+        let cs = await claimWf(store, 11);
+        assert.deepEqual(cs.map((c) => c.task.step), ['plan']);
+        await finish(store, cs[0], { summary: 'S1', files: ['a.ts', 'b.ts', 'c.ts'] }, 12, { usage });
+        let run = await store.getRun(id);
+        assert.deepEqual(statuses(run), { plan: 'completed', backend: 'running', frontend: 'running', tests: 'pending', review: 'pending', fix: 'pending', after_fix: 'pending', each_file: 'running', publish: 'pending' });
+        const plan = stepOf(run, 'plan');
+        assert.deepEqual([plan.output, plan.result, plan.finishedAt, plan.agents, plan.usage], ['out:plan', { summary: 'S1', files: ['a.ts', 'b.ts', 'c.ts'] }, 12, ['W'], usage]);
+        assert.equal((await taskOfStep(store, id, 'backend')).prompt, 'Implement API per S1');
+        assert.equal((await taskOfStep(store, id, 'frontend')).prompt, 'UI for login');
+        const items = await Promise.all(stepOf(run, 'each_file').taskIds.map((t) => store.getTask(t)));
+        assert.deepEqual(items.map((t) => [t.title, t.prompt, t.step, t.run]), [
+          ['feature.each_file[0]', 'Document a.ts (0)', 'each_file', id],
+          ['feature.each_file[1]', 'Document b.ts (1)', 'each_file', id],
+          ['feature.each_file[2]', 'Document c.ts (2)', 'each_file', id],
+        ]);
+        assert.equal(stepOf(run, 'each_file').items, 3);
+
+        cs = await claimWf(store, 13);
+        assert.deepEqual(cs.map((c) => c.task.step).sort(), ['backend', 'each_file', 'each_file', 'each_file', 'frontend']);
+        await finish(store, claimOf(cs, 'backend'), { ok: 1 }, 14);
+        assert.equal(stepOf(await store.getRun(id), 'tests').status, 'pending', 'tests waits for frontend too');
+        await finish(store, claimOf(cs, 'frontend'), { ok: 2 }, 15);
+        assert.equal((await taskOfStep(store, id, 'tests')).prompt, 'pass=true');
+        const tc = await claimWf(store, 16);
+        assert.deepEqual(tc.map((c) => c.task.step), ['tests']);
+        await finish(store, tc[0], { passed: true }, 17);
+        run = await store.getRun(id);
+        assert.equal(stepOf(run, 'review').status, 'running');
+        assert.deepEqual([stepOf(run, 'fix').status, stepOf(run, 'fix').reason, stepOf(run, 'fix').taskIds], ['skipped', 'if: steps.tests.result.passed != true was false', []]);
+        assert.deepEqual([stepOf(run, 'after_fix').status, stepOf(run, 'after_fix').reason], ['skipped', 'every step it needs was skipped']);
+
+        const rc = await claimWf(store, 18);
+        await finish(store, claimOf(rc, 'review'), { verdict: 'lgtm' }, 19);
+        assert.equal(stepOf(await store.getRun(id), 'publish').status, 'pending', 'publish waits for every item');
+        // items end out of order; the step's result keeps item order
+        await finish(store, claimOf(cs, 'each_file', 2), 'r2', 20, { usage });
+        await finish(store, claimOf(cs, 'each_file', 0), 'r0', 21, { usage });
+        run = await store.getRun(id);
+        assert.deepEqual([stepOf(run, 'each_file').status, stepOf(run, 'publish').status], ['running', 'pending'], '2 of 3 items done: still waiting');
+        await finish(store, claimOf(cs, 'each_file', 1), 'r1', 22, { usage });
+        run = await store.getRun(id);
+        const each = stepOf(run, 'each_file');
+        assert.deepEqual([each.status, each.result, each.output, each.finishedAt], ['completed', ['r0', 'r1', 'r2'], 'out:each_file\n\nout:each_file\n\nout:each_file', 22]);
+        assert.deepEqual(each.usage, { inputTokens: 30, outputTokens: 6, costUsd: 0.75 });
+        assert.equal((await taskOfStep(store, id, 'publish')).prompt, 'Publish 3 docs; review said lgtm');
+        assert.equal(run.status, 'running');
+
+        const pc = await claimWf(store, 23);
+        await finish(store, claimOf(pc, 'publish'), { ok: true }, 24);
+        run = await store.getRun(id);
+        assert.deepEqual([run.status, run.error, run.finishedAt], ['completed', null, 24]);
+        assert.deepEqual(run.progress, progress({ completed: 7, skipped: 2 }));
+        assert.deepEqual(run.usage, { inputTokens: 40, outputTokens: 8, costUsd: 1 });
+        assert.deepEqual(await claimWf(store, 25), []);
+        const evs = await eventsAfter(store, 0, { subject: `run:${id}` });
+        assert.equal(evs[0].type, 'run.created');
+        assert.deepEqual([evs.at(-1)!.type, evs.at(-1)!.data], ['run.completed', { durationMs: 14 }]);
+        assert.ok(evs.some((e) => e.type === 'run.step' && e.data.step === 'fix' && e.data.status === 'skipped' && e.data.reason === 'if: steps.tests.result.passed != true was false'));
+        assert.equal(evs.filter((e) => e.type === 'run.step' && e.data.status === 'completed').length, 7);
+        assert.equal(evs.filter((e) => e.type === 'run.step' && e.data.status === 'skipped').length, 2);
+      });
+
+      test('run events: created, a step running then completed per step, completed — in order', async (store) => {
+        await worker(store);
+        await define(store, { name: 'two', steps: { a: { prompt: 'A' }, b: { needs: ['a'], prompt: 'B {{steps.a.output}}' } } }, 1);
+        const { id } = await store.createRun('two', undefined, {}, DEFAULTS, 100);
+        const end = await drive(store, 100);
+        const run = await store.getRun(id);
+        assert.equal(run.status, 'completed');
+        const [ta, tb] = [stepOf(run, 'a').taskIds[0], stepOf(run, 'b').taskIds[0]];
+        assert.equal((await store.getTask(tb)).prompt, 'B out:a');
+        const evs = await eventsAfter(store, 0, { subject: `run:${id}` });
+        assert.deepEqual(evs.map((e) => [e.type, e.data]), [
+          ['run.created', { workflow: 'two', version: 1, steps: 2 }],
+          ['run.step', { step: 'a', status: 'running', tasks: [ta] }],
+          ['run.step', { step: 'a', status: 'completed' }],
+          ['run.step', { step: 'b', status: 'running', tasks: [tb] }],
+          ['run.step', { step: 'b', status: 'completed' }],
+          ['run.completed', { durationMs: end - 1 - 100 }],
+        ]);
+      });
+
+      test('`if` false at the root skips the step and everything only it feeds; a run with nothing to run completes in createRun', async (store) => {
+        await define(store, {
+          name: 'maybe',
+          inputs: { go: { type: 'boolean', default: false }, files: { type: 'array', default: [] } },
+          steps: { first: { if: 'inputs.go' }, second: { needs: ['first'] }, each: { for_each: 'inputs.files', prompt: '{{item}}' }, after_each: { needs: ['each'], if: 'len(steps.each.result) > 0' } },
+        }, 1);
+        const seq = await store.lastEventSeq();
+        const run = await store.createRun('maybe', undefined, {}, DEFAULTS, 5);
+        assert.deepEqual(statuses(run), { first: 'skipped', second: 'skipped', each: 'completed', after_each: 'skipped' });
+        assert.deepEqual([run.status, run.finishedAt, run.error], ['completed', 5, null]);
+        assert.deepEqual(run.progress, progress({ completed: 1, skipped: 3 }));
+        assert.equal(stepOf(run, 'first').reason, 'if: inputs.go was false');
+        assert.equal(stepOf(run, 'second').reason, 'every step it needs was skipped');
+        assert.equal(stepOf(run, 'after_each').reason, 'if: len(steps.each.result) > 0 was false');
+        assert.deepEqual([stepOf(run, 'each').result, stepOf(run, 'each').output, stepOf(run, 'each').taskIds], [[], '', []], 'for_each over [] completes with no task');
+        assert.deepEqual(await store.listTasks({}), []);
+        const types = (await eventsAfter(store, seq, { subject: `run:${run.id}` })).map((e) => e.type);
+        assert.deepEqual(types, ['run.created', 'run.step', 'run.step', 'run.step', 'run.step', 'run.completed']);
+        // with go = true the same definition runs its first branch
+        const other = await store.createRun('maybe', undefined, { go: 'true', files: ['f'] }, DEFAULTS, 6);
+        assert.deepEqual(statuses(other), { first: 'running', second: 'pending', each: 'running', after_each: 'pending' });
+      });
+
+      test('a step with one live need runs though another need was skipped; skipped needs read as null', async (store) => {
+        await worker(store);
+        await define(store, {
+          name: 'mixed',
+          inputs: { go: { type: 'boolean', default: false } },
+          steps: { opt: { if: 'inputs.go' }, base: { prompt: 'b' }, last: { needs: ['opt', 'base'], prompt: '[{{steps.opt.output}}|{{steps.opt.status}}|{{steps.base.output}}]' } },
+        }, 1);
+        const created = await store.createRun('mixed', undefined, {}, DEFAULTS, 5);
+        assert.equal(stepOf(created, 'opt').status, 'skipped');
+        assert.equal(stepOf(created, 'last').status, 'pending');
+        await drive(store, 5);
+        const run = await store.getRun(created.id);
+        assert.equal(run.status, 'completed');
+        assert.equal((await taskOfStep(store, run.id, 'last')).prompt, '[|skipped|out:base]');
+      });
+
+      test('a dead task fails its step; its dependents are cancelled (no tasks); the run fails with the error once the rest ends', async (store) => {
+        await worker(store);
+        await define(store, { name: 'fragile', steps: { a: { retries: 0 }, b: { needs: ['a'] }, c: { needs: ['b'] }, d: {}, e: { needs: ['d'] } } }, 1);
+        const { id } = await store.createRun('fragile', undefined, {}, DEFAULTS, 10);
+        const cs = await claimWf(store, 11);
+        assert.deepEqual(cs.map((c) => c.task.step), ['a', 'd']);
+        const ta = claimOf(cs, 'a').task.id;
+        assert.equal(await store.fail(ta, 1, failure('TASK_FAILED', 'boom'), 12), 'dead');
+        let run = await store.getRun(id);
+        assert.equal(run.status, 'running', 'the independent branch is still open');
+        assert.deepEqual([stepOf(run, 'a').status, stepOf(run, 'a').reason], ['failed', `task ${ta} dead: TASK_FAILED: boom`]);
+        assert.deepEqual([stepOf(run, 'b').status, stepOf(run, 'b').reason, stepOf(run, 'b').taskIds], ['cancelled', 'DEPENDENCY_FAILED: step a failed', []]);
+        assert.deepEqual([stepOf(run, 'c').status, stepOf(run, 'c').reason, stepOf(run, 'c').taskIds], ['cancelled', 'DEPENDENCY_FAILED: step b cancelled', []]);
+        assert.equal((await store.listTasks({})).length, 2, 'no task was made for b or c');
+
+        await finish(store, claimOf(cs, 'd'), {}, 13);
+        const ec = await claimWf(store, 14);
+        assert.deepEqual(ec.map((c) => c.task.step), ['e']);
+        await finish(store, ec[0], {}, 15);
+        run = await store.getRun(id);
+        assert.deepEqual([run.status, run.finishedAt], ['failed', 15]);
+        assert.equal(run.error, `step a failed: task ${ta} dead: TASK_FAILED: boom`);
+        assert.deepEqual(run.progress, progress({ completed: 2, failed: 1, cancelled: 2 }));
+        const last = (await eventsAfter(store, 0, { subject: `run:${id}` })).at(-1)!;
+        assert.deepEqual([last.type, last.data.error], ['run.failed', run.error]);
+      });
+
+      test('cancelling one task of a run cancels its step, its dependents, and fails the run', async (store) => {
+        await define(store, { name: 'pair', steps: { a: {}, b: { needs: ['a'] } } }, 1);
+        const { id } = await store.createRun('pair', undefined, {}, DEFAULTS, 1);
+        const ta = await taskOfStep(store, id, 'a');
+        await store.cancel(ta.id, 'by hand', 2);
+        const run = await store.getRun(id);
+        assert.deepEqual(statuses(run), { a: 'cancelled', b: 'cancelled' });
+        assert.equal(run.status, 'failed');
+        assert.match(run.error!, /^step a cancelled: task \d+ cancelled/);
+      });
+
+      test('continue_on_failure: the failed step counts as done, dependents see its status, the run completes', async (store) => {
+        await worker(store);
+        await define(store, { name: 'lenient', steps: { lint: { retries: 0, continue_on_failure: true }, build: { needs: ['lint'], prompt: 'lint was {{steps.lint.status}}' } } }, 1);
+        const { id } = await store.createRun('lenient', undefined, {}, DEFAULTS, 1);
+        const [c] = await claimWf(store, 2);
+        assert.equal(await store.fail(c.task.id, c.attempt, failure('TASK_FAILED', 'style'), 3), 'dead');
+        let run = await store.getRun(id);
+        assert.deepEqual(statuses(run), { lint: 'failed', build: 'running' });
+        assert.equal((await taskOfStep(store, id, 'build')).prompt, 'lint was failed');
+        await drive(store, 4);
+        run = await store.getRun(id);
+        assert.deepEqual([run.status, run.error], ['completed', null]);
+        assert.deepEqual(run.progress, progress({ failed: 1, completed: 1 }));
+      });
+
+      test('a step pinned to an agent routes through agent:<name>, which only that agent offers', async (store) => {
+        await store.registerAgent(spec('A', ['x']), 0);
+        await store.registerAgent(spec('B', ['x']), 0);
+        await define(store, { name: 'pinned', steps: { one: { caps: ['x'], agent: 'B' }, ghost: { caps: ['x'], agent: 'Z' } } }, 1);
+        const { id } = await store.createRun('pinned', undefined, {}, DEFAULTS, 1);
+        const one = await taskOfStep(store, id, 'one');
+        assert.deepEqual(one.capabilities, ['agent:B', 'x']);
+        assert.equal(one.reason, null, 'routable: agent B holds agent:B');
+        assert.match((await taskOfStep(store, id, 'ghost')).reason ?? '', /no agent with capabilities \[agent:Z, x\]/);
+        assert.deepEqual(await claimWf(store, 2, 5, 'A'), [], 'A does not hold agent:B');
+        const cs = await claimWf(store, 3, 5, 'B');
+        assert.deepEqual(cs.map((c) => [c.task.id, c.agentName]), [[one.id, 'B']]);
+      });
+
+      test("a step's task takes its fields from the step and the rest from the defaults given to createRun, also for steps started later", async (store) => {
+        await worker(store);
+        await define(store, { name: 'fields', steps: { a: {}, b: { needs: ['a'], priority: 'low', timeout: '5s', retries: 0, title: 'B of run {{run.id}} ({{run.workflow}} v{{run.version}})', type: 'review', locks: ['l2', 'l1'] } } }, 1);
+        const defaults = { ...DEFAULTS, priority: 'high' as const, scheduleTimeoutMs: 123_000, retry: { maxAttempts: 7, backoffMs: 10, backoffCapMs: 20 } };
+        const { id } = await store.createRun('fields', undefined, {}, defaults, 1);
+        const a = await taskOfStep(store, id, 'a');
+        assert.deepEqual([a.priority, a.scheduleTimeoutMs, a.retry, a.timeoutMs, a.type, a.title], ['high', 123_000, defaults.retry, 0, 'task', 'fields.a']);
+        const [c] = await claimWf(store, 2);
+        await finish(store, c, {}, 3);
+        const b = await taskOfStep(store, id, 'b');
+        assert.deepEqual(
+          [b.priority, b.scheduleTimeoutMs, b.retry, b.timeoutMs, b.type, b.title, b.locks],
+          ['low', 123_000, { maxAttempts: 1, backoffMs: 10, backoffCapMs: 20 }, 5000, 'review', `B of run ${id} (fields v1)`, ['l1', 'l2']],
+        );
+      });
+
+      test('a for_each that does not give a list fails its step at once (EXPRESSION_FAILED, no task) and the run with it', async (store) => {
+        await define(store, { name: 'badlist', inputs: { files: { type: 'any', default: 'a.ts' } }, steps: { each: { for_each: 'inputs.files', prompt: '{{item}}' }, after: { needs: ['each'] } } }, 1);
+        const run = await store.createRun('badlist', undefined, {}, DEFAULTS, 1);
+        assert.deepEqual(statuses(run), { each: 'failed', after: 'cancelled' });
+        assert.equal(stepOf(run, 'each').reason, 'EXPRESSION_FAILED: for_each: inputs.files gave "a.ts", not a list');
+        assert.deepEqual(stepOf(run, 'each').taskIds, []);
+        assert.deepEqual([run.status, run.error], ['failed', 'step each failed: EXPRESSION_FAILED: for_each: inputs.files gave "a.ts", not a list']);
+        const over = await store.createRun('badlist', undefined, { files: Array.from({ length: WORKFLOW_LIMITS.forEachItems + 1 }, (_, i) => i) }, DEFAULTS, 2);
+        assert.equal(over.status, 'failed');
+        assert.match(stepOf(over, 'each').reason!, /over the limit/);
+        assert.deepEqual(await store.listTasks({}), []);
+      });
+
+      test('a task of a run that dies by schedule timeout or an expired lease fails its step like any other death', async (store) => {
+        await worker(store);
+        await define(store, { name: 'timers', steps: { stuck: { caps: ['nobody'] }, lost: { retries: 0 }, after: { needs: ['stuck'] } } }, 1);
+        const { id } = await store.createRun('timers', undefined, {}, { ...DEFAULTS, scheduleTimeoutMs: 1000 }, 10);
+        const [c] = await store.claim([wfOffer(await store.getAgent('W'), 5)], 20, 100);
+        assert.equal(c.task.step, 'lost');
+        assert.deepEqual((await store.reapExpired(200)).map((r) => r.taskId), [c.task.id]);
+        let run = await store.getRun(id);
+        assert.equal(stepOf(run, 'lost').status, 'failed');
+        assert.match(stepOf(run, 'lost').reason!, /dead: LEASE_EXPIRED/);
+        assert.equal(run.status, 'running');
+        assert.equal(await store.expireUnscheduled(2000), 1);
+        run = await store.getRun(id);
+        assert.deepEqual(statuses(run), { stuck: 'failed', lost: 'failed', after: 'cancelled' });
+        assert.match(stepOf(run, 'stuck').reason!, /dead: SCHEDULE_TIMEOUT/);
+        assert.equal(run.status, 'failed');
+        assert.match(run.error!, /^step lost failed: task \d+ dead: LEASE_EXPIRED/, 'the first failure is the error');
+      });
+
+      // ------------------------------------------------------------ pause and resume
+
+      test('pauseRun holds queued tasks (claim gets nothing); resumeRun releases them', async (store) => {
+        await worker(store);
+        await define(store, FEATURE, 1);
+        const { id } = await store.createRun('feature', undefined, { spec: 's' }, DEFAULTS, 10);
+        const plan = await taskOfStep(store, id, 'plan');
+        const seq = await store.lastEventSeq();
+        const paused = await store.pauseRun(id, 11);
+        assert.equal(paused.status, 'paused');
+        const held = await store.getTask(plan.id);
+        assert.equal(held.status, 'pending');
+        assert.match(held.reason!, new RegExp(`held: workflow run ${id} is paused`));
+        assert.deepEqual(await claimWf(store, 12), []);
+        assert.equal(await store.promoteReady(10_000_000), 0, 'a held task is not promoted');
+        assert.equal((await store.getTask(plan.id)).status, 'pending');
+        await rejectsWith(store.pauseRun(id, 13), 'INVALID_TRANSITION', 'paused');
+        let evs = await eventsAfter(store, seq);
+        assert.deepEqual(evs.map((e) => [e.type, e.subject, e.data]), [
+          ['task.held', `task:${plan.id}`, { run: id }],
+          ['run.paused', `run:${id}`, { heldTasks: 1 }],
+        ]);
+
+        const s2 = await store.lastEventSeq();
+        const resumed = await store.resumeRun(id, 14);
+        assert.equal(resumed.status, 'running');
+        const back = await store.getTask(plan.id);
+        assert.deepEqual([back.status, back.reason], ['queued', null]);
+        evs = await eventsAfter(store, s2, { subject: `run:${id}` });
+        assert.deepEqual(evs.map((e) => [e.type, e.data]), [['run.resumed', { releasedTasks: 1 }]]);
+        await rejectsWith(store.resumeRun(id, 15), 'INVALID_TRANSITION', 'running');
+        const cs = await claimWf(store, 16);
+        assert.deepEqual(cs.map((c) => [c.task.id, c.attempt]), [[plan.id, 1]]);
+      });
+
+      test('a step whose needs finish while its run is paused is `ready` with no task; resumeRun starts it', async (store) => {
+        await worker(store);
+        await define(store, FEATURE, 1);
+        const { id } = await store.createRun('feature', undefined, { spec: 's' }, DEFAULTS, 10);
+        const [pc] = await claimWf(store, 11);
+        const p = await store.pauseRun(id, 12);
+        assert.equal(p.status, 'paused');
+        assert.equal((await store.getTask(pc.task.id)).status, 'running', 'a running task runs on');
+        await finish(store, pc, { summary: 'S', files: ['x', 'y'] }, 13);
+        let run = await store.getRun(id);
+        assert.equal(run.status, 'paused');
+        for (const s of ['backend', 'frontend', 'each_file']) {
+          assert.equal(stepOf(run, s).status, 'ready', s);
+          assert.deepEqual(stepOf(run, s).taskIds, [], s);
+        }
+        assert.deepEqual(run.progress, progress({ completed: 1, ready: 3, pending: 5 }));
+        assert.equal((await store.listTasks({})).length, 1, 'no task made while paused');
+        assert.deepEqual(await claimWf(store, 14), []);
+        const readyEvents = await eventsAfter(store, 0, { subject: `run:${id}`, types: ['run.step'] });
+        assert.ok(readyEvents.some((e) => e.data.step === 'backend' && e.data.status === 'ready' && e.data.reason === 'run paused'));
+
+        run = await store.resumeRun(id, 15);
+        assert.equal(run.status, 'running');
+        assert.deepEqual([stepOf(run, 'backend').status, stepOf(run, 'frontend').status, stepOf(run, 'each_file').status], ['running', 'running', 'running']);
+        assert.equal(stepOf(run, 'each_file').taskIds.length, 2);
+        assert.equal((await taskOfStep(store, id, 'backend')).prompt, 'Implement API per S', 'rendered at resume from the upstream output');
+        const cs = await claimWf(store, 16);
+        assert.deepEqual(cs.map((c) => c.task.step).sort(), ['backend', 'each_file', 'each_file', 'frontend']);
+        await drive(store, 17, (t) => (t.step === 'tests' ? { passed: true } : { ok: t.step }));
+        assert.equal((await store.getRun(id)).status, 'running', 'claimed tasks above are still running');
+        for (const c of cs) await finish(store, c, { ok: c.task.step }, 40);
+        await drive(store, 41, (t) => (t.step === 'tests' ? { passed: true } : { ok: t.step }));
+        run = await store.getRun(id);
+        assert.equal(run.status, 'completed', JSON.stringify(statuses(run)));
+      });
+
+      test('a task that fails and retries while its run is paused is held until resume (and then waits out its backoff)', async (store) => {
+        await worker(store);
+        await define(store, { name: 'retrying', steps: { a: { retries: 2 } } }, 1);
+        const { id } = await store.createRun('retrying', undefined, {}, DEFAULTS, 10);
+        const [c] = await claimWf(store, 11);
+        await store.pauseRun(id, 12);
+        const seq = await store.lastEventSeq();
+        const outcome = await store.fail(c.task.id, 1, failure(), 100);
+        assert.notEqual(outcome, 'dead');
+        const t = await store.getTask(c.task.id);
+        assert.equal(t.status, 'pending');
+        assert.match(t.reason!, /held: workflow run \d+ is paused/);
+        assert.equal(t.runAt, 600, 'backoff 1000 × jitter 0.5');
+        const held = await eventsAfter(store, seq, { types: ['task.held'] });
+        assert.deepEqual(held.map((e) => [e.subject, e.data]), [[`task:${t.id}`, { run: id }]]);
+        assert.equal(await store.promoteReady(10_000), 0, 'held past its retry time');
+        assert.deepEqual(await claimWf(store, 10_001), []);
+        assert.equal(stepOf(await store.getRun(id), 'a').status, 'running');
+
+        // resumed before its retry time: it waits for it, then runs as attempt 2
+        const r = await store.resumeRun(id, 300);
+        assert.equal(r.status, 'running');
+        assert.equal((await store.getTask(t.id)).status, 'pending');
+        assert.deepEqual(await claimWf(store, 301), []);
+        assert.equal(await store.promoteReady(600), 1);
+        const [c2] = await claimWf(store, 601);
+        assert.deepEqual([c2.task.id, c2.attempt], [t.id, 2]);
+        await finish(store, c2, { ok: true }, 602);
+        assert.equal((await store.getRun(id)).status, 'completed');
+      });
+
+      test('resuming after the retry time queues a held retry at once', async (store) => {
+        await worker(store);
+        await define(store, { name: 'retrying', steps: { a: { retries: 1 } } }, 1);
+        const { id } = await store.createRun('retrying', undefined, {}, DEFAULTS, 10);
+        const [c] = await claimWf(store, 11);
+        await store.pauseRun(id, 12);
+        await store.fail(c.task.id, 1, failure(), 13);
+        assert.equal((await store.getTask(c.task.id)).status, 'pending');
+        await store.resumeRun(id, 5000);
+        assert.equal((await store.getTask(c.task.id)).status, 'queued');
+        const [c2] = await claimWf(store, 5001);
+        assert.equal(c2.attempt, 2);
+      });
+
+      // ------------------------------------------------------------ cancel
+
+      test('cancelRun returns the running attempts, cancels every open task and step, and ends the run cancelled', async (store) => {
+        await worker(store);
+        await define(store, FEATURE, 1);
+        const { id } = await store.createRun('feature', undefined, { spec: 's' }, DEFAULTS, 10);
+        const [pc] = await claimWf(store, 11);
+        await finish(store, pc, { summary: 'S', files: ['x', 'y'] }, 12);
+        const cs = await claimWf(store, 13, 2);
+        assert.equal(cs.length, 2, 'two of the four started tasks run; two stay queued');
+        const seq = await store.lastEventSeq();
+        const { run, running } = await store.cancelRun(id, 'changed my mind', 20);
+        assert.deepEqual(
+          [...running].sort((a, b) => a.taskId - b.taskId),
+          cs.map((c) => ({ taskId: c.task.id, attempt: c.attempt })).sort((a, b) => a.taskId - b.taskId),
+        );
+        assert.deepEqual([run.status, run.error, run.finishedAt], ['cancelled', 'cancelled: changed my mind', 20]);
+        const st = statuses(run);
+        assert.equal(st.plan, 'completed', 'a completed step stays completed');
+        for (const s of FEATURE_STEPS.filter((x) => x !== 'plan')) {
+          assert.equal(st[s], 'cancelled', s);
+          assert.equal(stepOf(run, s).reason, 'run cancelled: changed my mind', s);
+        }
+        assert.deepEqual(run.progress, progress({ completed: 1, cancelled: 8 }));
+        for (const tid of [...stepOf(run, 'backend').taskIds, ...stepOf(run, 'each_file').taskIds]) {
+          const t = await store.getTask(tid);
+          assert.equal(t.status, 'cancelled');
+          assert.match(t.reason!, new RegExp(`workflow run ${id} cancelled: changed my mind`));
+        }
+        assert.equal((await store.getTask(pc.task.id)).status, 'completed');
+        assert.deepEqual(await claimWf(store, 21), []);
+        await rejectsWith(store.complete(cs[0].task.id, cs[0].attempt, done(), 22), 'STALE_ATTEMPT');
+
+        const runEvents = await eventsAfter(store, seq, { subject: `run:${id}` });
+        assert.equal(runEvents.at(-1)!.type, 'run.cancelled');
+        assert.deepEqual(runEvents.at(-1)!.data, { reason: 'changed my mind', steps: 8, killed: 2 });
+        assert.equal(runEvents.filter((e) => e.type === 'run.step' && e.data.status === 'cancelled').length, 8);
+        assert.ok(!runEvents.some((e) => e.type === 'run.failed'), 'cancelling its tasks does not also fail the run');
+
+        await rejectsWith(store.cancelRun(id, 'again', 23), 'INVALID_TRANSITION', 'cancelled');
+        await rejectsWith(store.pauseRun(id, 23), 'INVALID_TRANSITION');
+        await rejectsWith(store.resumeRun(id, 23), 'INVALID_TRANSITION');
+        await rejectsWith(store.cancelRun(id + 1000, 'x', 23), 'WORKFLOW_RUN_NOT_FOUND');
+      });
+
+      test('a cancelled run can be retried: its cancelled tasks (held ones too) run again, completed steps do not', async (store) => {
+        await worker(store);
+        await define(store, { name: 'pair', steps: { a: {}, b: { needs: ['a'] }, c: {} } }, 1);
+        const { id } = await store.createRun('pair', undefined, {}, DEFAULTS, 1);
+        const first = await claimWf(store, 2, 1);
+        assert.deepEqual(first.map((c) => c.task.step), ['a']);
+        await finish(store, first[0], {}, 3);
+        await store.pauseRun(id, 4); // b starts paused → ready; c is held
+        const { running } = await store.cancelRun(id, 'stop', 5);
+        assert.deepEqual(running, []);
+        const cancelled = await store.getRun(id);
+        assert.deepEqual(statuses(cancelled), { a: 'completed', b: 'cancelled', c: 'cancelled' });
+        const tc = await taskOfStep(store, id, 'c');
+        assert.equal(tc.status, 'cancelled');
+
+        const retried = await store.retryRun(id, 6);
+        assert.equal(retried.status, 'running');
+        assert.deepEqual(statuses(retried), { a: 'completed', b: 'running', c: 'running' });
+        assert.equal(stepOf(retried, 'c').taskIds[0], tc.id, 'the same task runs again');
+        assert.equal((await store.getTask(tc.id)).status, 'queued');
+        const cs = await claimWf(store, 7);
+        assert.deepEqual(cs.map((c) => c.task.step).sort(), ['b', 'c']);
+        for (const c of cs) await finish(store, c, {}, 8);
+        const run = await store.getRun(id);
+        assert.deepEqual([run.status, run.error, run.finishedAt], ['completed', null, 8]);
+        assert.equal((await taskOfStep(store, id, 'a')).attempts, 1);
+      });
+
+      // ------------------------------------------------------------ retry
+
+      test('retryRun re-runs only failed and cancelled steps: completed tasks are untouched, the dead task is requeued with attempts continuing', async (store) => {
+        await worker(store);
+        await define(store, { name: 'flaky', steps: { plan: {}, work: { needs: ['plan'], retries: 1 }, after: { needs: ['work'] }, side: { needs: ['plan'] } } }, 1);
+        const { id } = await store.createRun('flaky', undefined, {}, DEFAULTS, 10);
+        const [pc] = await claimWf(store, 11);
+        await finish(store, pc, { p: 1 }, 12);
+        let cs = await claimWf(store, 13);
+        await finish(store, claimOf(cs, 'side'), {}, 14);
+        const work = claimOf(cs, 'work').task;
+        assert.equal(await store.fail(work.id, 1, failure(), 15), 'pending');
+        await store.promoteReady(10_000);
+        cs = await claimWf(store, 10_001);
+        assert.equal(await store.fail(work.id, 2, failure('TASK_FAILED', 'still broken'), 10_002), 'dead');
+        let run = await store.getRun(id);
+        assert.deepEqual([run.status, statuses(run)], ['failed', { plan: 'completed', work: 'failed', after: 'cancelled', side: 'completed' }]);
+        const planBefore = await store.getTask(pc.task.id);
+
+        // a task of a run is retried through its run only
+        await rejectsWith(store.retry(work.id, 10_003), 'INVALID_TRANSITION', `workflow run ${id}`);
+        await rejectsWith(store.requeueDead(10_003, { ids: [work.id] }), 'INVALID_TRANSITION');
+        assert.equal((await store.getTask(work.id)).status, 'dead');
+        const plain = await one(store, { title: 'plain', maxAttempts: 1 }, 10_004);
+        const [plainClaim] = await claimWf(store, 10_005);
+        assert.equal(plainClaim.task.id, plain.id);
+        await store.fail(plain.id, 1, failure(), 10_006);
+        await rejectsWith(store.requeueDead(10_006, { ids: [plain.id, work.id] }), 'INVALID_TRANSITION');
+        assert.equal((await store.getTask(plain.id)).status, 'dead', 'all or nothing');
+        assert.deepEqual(await store.requeueDead(10_007), [plain.id], 'requeueDead of all skips the task of a run');
+        assert.equal((await store.getTask(work.id)).status, 'dead');
+        await store.cancel(plain.id, 'not needed', 10_008);
+
+        await rejectsWith(store.retryRun(id + 1000, 10_009), 'WORKFLOW_RUN_NOT_FOUND');
+        const seq = await store.lastEventSeq();
+        run = await store.retryRun(id, 10_010);
+        assert.deepEqual([run.status, run.error, run.finishedAt], ['running', null, null]);
+        assert.deepEqual(statuses(run), { plan: 'completed', work: 'running', after: 'pending', side: 'completed' });
+        assert.deepEqual(stepOf(run, 'work').taskIds, [work.id], 'the same task');
+        assert.equal(stepOf(run, 'work').reason, null);
+        const requeued = await store.getTask(work.id);
+        assert.deepEqual([requeued.status, requeued.attempts], ['queued', 2]);
+        assert.deepEqual(await store.getTask(pc.task.id), planBefore, 'the completed task is untouched');
+        const evs = await eventsAfter(store, seq);
+        const retried = evs.find((e) => e.type === 'run.retried')!;
+        assert.deepEqual([...(retried.data.steps as string[])].sort(), ['after', 'work']);
+        assert.ok(evs.some((e) => e.type === 'task.requeued' && e.subject === `task:${work.id}`));
+        await rejectsWith(store.retryRun(id, 10_011), 'INVALID_TRANSITION', 'running');
+
+        cs = await claimWf(store, 10_012);
+        assert.deepEqual(cs.map((c) => [c.task.id, c.attempt]), [[work.id, 3]], 'attempt numbers continue');
+        assert.equal(await store.fail(work.id, 3, failure(), 10_013), 'pending', 'a fresh attempt budget');
+        await store.promoteReady(20_000);
+        cs = await claimWf(store, 20_001);
+        await finish(store, cs[0], { fixed: true }, 20_002);
+        const ac = await claimWf(store, 20_003);
+        assert.deepEqual(ac.map((c) => c.task.step), ['after']);
+        await finish(store, ac[0], {}, 20_004);
+        run = await store.getRun(id);
+        assert.deepEqual([run.status, run.error], ['completed', null]);
+        assert.deepEqual(run.progress, progress({ completed: 4 }));
+        assert.deepEqual((await store.listAttempts(work.id)).map((a) => [a.attempt, a.status]), [[1, 'failed'], [2, 'failed'], [3, 'failed'], [4, 'completed']]);
+        await rejectsWith(store.retryRun(id, 20_005), 'INVALID_TRANSITION', 'completed');
+        const types = (await eventsAfter(store, 0, { subject: `run:${id}` })).map((e) => e.type);
+        assert.deepEqual(types.filter((t) => t.startsWith('run.') && t !== 'run.step'), ['run.created', 'run.failed', 'run.retried', 'run.completed']);
+      }, { random: () => 0.5 });
+
+      test('retryRun of a for_each step requeues only its dead items; the completed items keep their results', async (store) => {
+        await worker(store);
+        await define(store, { name: 'fan', steps: { each: { for_each: "['a', 'b', 'c']", prompt: '{{item}}', retries: 0 }, join: { needs: ['each'], prompt: '{{join(steps.each.result, \",\")}}' } } }, 1);
+        const { id } = await store.createRun('fan', undefined, {}, DEFAULTS, 1);
+        const cs = await claimWf(store, 2);
+        assert.deepEqual(cs.map((c) => c.task.prompt), ['a', 'b', 'c']);
+        await finish(store, cs[0], 'A', 3);
+        assert.equal(await store.fail(cs[1].task.id, 1, failure(), 4), 'dead');
+        assert.equal(stepOf(await store.getRun(id), 'each').status, 'running', 'a step ends when every item has');
+        await finish(store, cs[2], 'C', 5);
+        let run = await store.getRun(id);
+        assert.deepEqual([run.status, statuses(run)], ['failed', { each: 'failed', join: 'cancelled' }]);
+
+        run = await store.retryRun(id, 6);
+        assert.deepEqual(stepOf(run, 'each').taskIds, cs.map((c) => c.task.id));
+        assert.deepEqual(await Promise.all(cs.map(async (c) => (await store.getTask(c.task.id)).status)), ['completed', 'queued', 'completed']);
+        const again = await claimWf(store, 7);
+        assert.deepEqual(again.map((c) => [c.task.id, c.attempt]), [[cs[1].task.id, 2]]);
+        await finish(store, again[0], 'B', 8);
+        run = await store.getRun(id);
+        assert.deepEqual(stepOf(run, 'each').result, ['A', 'B', 'C']);
+        assert.equal((await taskOfStep(store, id, 'join')).prompt, 'A,B,C');
+      });
+
+      it('requeueDead with a limit still finds plain dead tasks behind dead tasks of runs', () => withStore(async (store) => {
+        await worker(store);
+        await define(store, { name: 'dies', steps: { a: { retries: 0 } } }, 1);
+        await store.createRun('dies', undefined, {}, DEFAULTS, 1);
+        const [c] = await claimWf(store, 2);
+        await store.fail(c.task.id, 1, failure(), 3);
+        const plain = await one(store, { title: 'plain', maxAttempts: 1 }, 4);
+        await claimWf(store, 5);
+        await store.fail(plain.id, 1, failure(), 6);
+        assert.deepEqual(await store.requeueDead(7, { limit: 1 }), [plain.id]);
+      }));
+
+      // ------------------------------------------------------------ reads
+
+      test('getRun and listRuns: shapes, newest first, filters by status and workflow, pages by beforeId and limit', async (store) => {
+        await worker(store);
+        await define(store, { name: 'a', steps: { s: { prompt: 'x' } } }, 1);
+        await define(store, { name: 'b', steps: { s: { prompt: 'y' } } }, 1);
+        const r1 = (await store.createRun('a', undefined, {}, DEFAULTS, 10)).id;
+        await drive(store, 10);
+        const r2 = (await store.createRun('b', undefined, {}, DEFAULTS, 20)).id;
+        const r3 = (await store.createRun('a', undefined, {}, DEFAULTS, 30)).id;
+        const r4 = (await store.createRun('a', undefined, {}, DEFAULTS, 40)).id;
+        await store.cancelRun(r3, 'no', 41);
+        await store.pauseRun(r4, 42);
+
+        const ids = (runs: WorkflowRun[]): number[] => runs.map((r) => r.id);
+        const all = await store.listRuns({});
+        assert.deepEqual(ids(all), [r4, r3, r2, r1]);
+        for (const r of all) {
+          assert.equal(r.steps, undefined, 'a list has no steps');
+          assert.deepEqual(Object.keys(r).sort(), ['createdAt', 'error', 'finishedAt', 'id', 'inputs', 'progress', 'status', 'updatedAt', 'usage', 'version', 'workflow']);
+        }
+        assert.deepEqual(all.map((r) => r.status), ['paused', 'cancelled', 'running', 'completed']);
+        assert.deepEqual(all.map((r) => r.progress.completed + r.progress.running + r.progress.cancelled + r.progress.ready), [1, 1, 1, 1]);
+        const { steps: _ignored, ...summary } = await store.getRun(r1);
+        assert.deepEqual(summary, all[3], 'a listed run is the single read without steps');
+
+        assert.deepEqual(ids(await store.listRuns({ status: ['running'] })), [r2]);
+        assert.deepEqual(ids(await store.listRuns({ status: ['completed', 'cancelled'] })), [r3, r1]);
+        assert.deepEqual(ids(await store.listRuns({ workflow: 'a' })), [r4, r3, r1]);
+        assert.deepEqual(ids(await store.listRuns({ workflow: 'nope' })), []);
+        assert.deepEqual(ids(await store.listRuns({ workflow: 'a', status: ['paused', 'running'] })), [r4]);
+        assert.deepEqual(ids(await store.listRuns({ beforeId: r3 })), [r2, r1]);
+        assert.deepEqual(ids(await store.listRuns({ limit: 2 })), [r4, r3]);
+        const paged: number[] = [];
+        let before: number | undefined;
+        for (;;) {
+          const page = await store.listRuns({ beforeId: before, limit: 3 });
+          if (page.length === 0) break;
+          paged.push(...ids(page));
+          before = page.at(-1)!.id;
+        }
+        assert.deepEqual(paged, [r4, r3, r2, r1]);
+
+        const full = await store.getRun(r1);
+        assert.deepEqual(Object.keys(full.steps![0]).sort(), ['agents', 'finishedAt', 'items', 'name', 'needs', 'output', 'reason', 'result', 'startedAt', 'status', 'taskIds', 'usage']);
+        assert.deepEqual(full.progress, progress({ completed: 1 }));
+        assert.equal(full.steps![0].output, 'out:s');
+        assert.deepEqual(full.steps![0].result, { ok: true });
+      });
+
+      // ------------------------------------------------------------ scale
+
+      test('a 1,000-step run (one root, 899 leaves needing it, a chain of 100) is created in one call and driven to completion', async (store) => {
+        await worker(store);
+        const steps: Record<string, unknown> = { root: { prompt: 'root' } };
+        for (let i = 0; i < 899; i++) steps[`leaf${i}`] = { needs: ['root'], prompt: `leaf ${i} after {{steps.root.output}}` };
+        for (let i = 0; i < 100; i++) steps[`c${i}`] = { needs: [i === 0 ? 'root' : `c${i - 1}`], prompt: `chain ${i}` };
+        await define(store, { name: 'big', steps }, 1);
+        const created = await store.createRun('big', undefined, {}, DEFAULTS, 10);
+        assert.equal(created.steps!.length, 1000);
+        assert.deepEqual(created.progress, progress({ running: 1, pending: 999 }));
+        assert.equal((await store.listTasks({ limit: 10_000 })).length, 1, 'createRun made one task');
+
+        const [rc] = await claimWf(store, 11);
+        await finish(store, rc, {}, 12);
+        const mid = await store.getRun(created.id);
+        assert.deepEqual(mid.progress, progress({ completed: 1, running: 900, pending: 99 }));
+        assert.equal((await taskOfStep(store, created.id, 'leaf898')).prompt, 'leaf 898 after out:root');
+        await drive(store, 13);
+        const run = await store.getRun(created.id);
+        assert.equal(run.status, 'completed');
+        assert.equal(run.progress.completed, 1000);
+        assert.deepEqual(run.progress, progress({ completed: 1000 }));
+        const tasks = await store.listTasks({ limit: 10_000 });
+        assert.equal(tasks.length, 1000);
+        assert.ok(tasks.every((t) => t.status === 'completed' && t.run === created.id));
+        // the chain ran in order
+        const chain = await Promise.all(Array.from({ length: 100 }, (_, i) => taskOfStep(store, created.id, `c${i}`)));
+        for (let i = 1; i < 100; i++) assert.ok(chain[i].startedAt! > chain[i - 1].finishedAt! - 1, `c${i} after c${i - 1}`);
       });
     });
   });

@@ -1,4 +1,4 @@
-/** core/ is pure: its files import only each other — no node: modules, no packages, nothing outside core/. */
+/** core/ is pure: its files import only each other (plus the few pure packages below) — no node: modules, no other packages, nothing outside core/. */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,6 +7,23 @@ import { fileURLToPath } from 'node:url';
 
 // Compiled to dist/test/core/; the sources are at <repo>/src/core/.
 const CORE = fileURLToPath(new URL('../../../src/core/', import.meta.url));
+
+/**
+ * Packages core/ may import, by exact name (no subpaths). Each must be pure: no I/O, no globals, no
+ * process access, deterministic. `jsep` is the parser under core/expr.ts (the workflow expression language):
+ * it only turns a string into an AST.
+ */
+const PURE_PACKAGES: readonly string[] = ['jsep'];
+
+/** Why `spec`, imported by core/`file`, is not allowed — or null when it is. */
+function importProblem(file: string, spec: string, exists: (coreFile: string) => boolean): string | null {
+  if (PURE_PACKAGES.includes(spec)) return null;
+  if (!spec.startsWith('./')) return `${file} imports ${JSON.stringify(spec)}: core/ may import only ./<file>.js from core/ (or a package of PURE_PACKAGES)`;
+  if (spec.slice(2).includes('/')) return `${file} imports ${spec}, outside core/`;
+  if (!spec.endsWith('.js')) return `${file} imports ${spec} without the .js extension`;
+  if (!exists(spec.slice(2).replace(/\.js$/, '.ts'))) return `${file} imports ${spec}, which is not a file of core/`;
+  return null;
+}
 
 /** Every module specifier in a TypeScript source: static imports and re-exports (incl. `import type`), side-effect imports, dynamic import() and require(). */
 export function specifiers(source: string): string[] {
@@ -35,14 +52,19 @@ describe('core purity', () => {
     assert.deepEqual(specifiers(src).sort(), ['../d.js', './c.js', 'e', 'f', 'node:b', 'pkg-a', 'side']);
   });
 
+  it('allows the pure packages by exact name and refuses every other package, node: module or outside path', () => {
+    const exists = (coreFile: string) => coreFile === 'errors.ts';
+    for (const ok of ['jsep', './errors.js']) assert.equal(importProblem('x.ts', ok, exists), null, ok);
+    const bad = ['yaml', 'zod', 'jsep/dist/jsep.js', 'jsep-plugin', '@jsep/plugin', 'node:fs', 'fs', '../db/x.js', './sub/x.js', './errors', './missing.js'];
+    for (const spec of bad) assert.ok(importProblem('x.ts', spec, exists), `${spec} should be refused`);
+  });
+
   for (const f of files) {
-    it(`${f} imports only other files of src/core`, () => {
+    it(`${f} imports only other files of src/core (and PURE_PACKAGES)`, () => {
       const src = readFileSync(join(CORE, f), 'utf8');
       for (const spec of specifiers(src)) {
-        assert.ok(spec.startsWith('./'), `${f} imports ${JSON.stringify(spec)}: core/ may import only ./<file>.js from core/`);
-        assert.ok(!spec.slice(2).includes('/'), `${f} imports ${spec}, outside core/`);
-        assert.ok(spec.endsWith('.js'), `${f} imports ${spec} without the .js extension`);
-        assert.ok(existsSync(join(CORE, spec.slice(2).replace(/\.js$/, '.ts'))), `${f} imports ${spec}, which is not a file of core/`);
+        const problem = importProblem(f, spec, (coreFile) => existsSync(join(CORE, coreFile)));
+        assert.equal(problem, null, problem ?? '');
       }
       assert.ok(!/\bprocess\.(env|argv|exit|cwd)\b/.test(src), `${f} reads the process: pass values in instead`);
     });

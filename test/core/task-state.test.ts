@@ -23,6 +23,7 @@ describe('task-state', () => {
       ['queued', 'running'],
       ['queued', 'cancelled'],
       ['queued', 'dead'],
+      ['queued', 'pending'],
       ['running', 'completed'],
       ['running', 'failed'],
       ['running', 'cancelled'],

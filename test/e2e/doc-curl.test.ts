@@ -30,11 +30,18 @@ test('the curl examples of README.md and docs/http-api.md run against a real hiv
     try {
       assert.deepEqual((await check.listAgents()).map((a) => a.name), ['echo']);
       await waitFor(async () => (await check.listTasks()).slice(0, 2).every((x) => x.status === 'completed'), 10_000, 'the tasks the examples submitted to complete');
-      const tasks = await check.listTasks();
+      const tasks = (await check.listTasks()).filter((x) => x.run === null);
       assert.equal(tasks.length, 3);
       assert.deepEqual(tasks[1].dependsOn, [tasks[0].id]);
       assert.equal(tasks[2].status, 'queued', 'cancelled, then retried');
       assert.deepEqual((await check.events(0, 1000, { subject: 'task:3' })).map((e) => e.type), ['task.enqueued', 'task.cancelled', 'task.requeued']);
+      // the workflow examples: greet ran to the end; train was paused, resumed, cancelled and retried
+      assert.deepEqual((await check.workflows.list()).map((w) => `${w.name}@${w.version}`), ['greet@1', 'train@1']);
+      await waitFor(async () => (await check.workflows.getRun(1)).status === 'completed', 10_000, 'the greet run to complete');
+      const greet = await check.workflows.getRun(1);
+      assert.equal((await check.getTask(greet.steps![1].taskIds[0])).prompt, 'bye Ada');
+      assert.equal((await check.workflows.getRun(2)).status, 'running');
+      assert.deepEqual((await check.events(0, 1000, { subject: 'run:2' })).map((e) => e.type).filter((x) => x !== 'run.step'), ['run.created', 'run.paused', 'run.resumed', 'run.cancelled', 'run.retried']);
     } finally {
       await check.store.close();
     }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HiveError } from '../../src/core/errors.js';
 import { agentSpec, sleep, testHive, waitFinal, waitFor } from '../helpers/hive.js';
@@ -17,6 +17,8 @@ test('a cancelled attempt keeps its lock until its process is dead; a retry of t
     await hive.start();
     const a = await hive.enqueue({ title: 'a', locks: ['L'], maxAttempts: 3 });
     await waitFor(async () => (await hive.attempts(a.id)).some((x) => x.status === 'running' && x.pid), 5_000, 'a running');
+    // the shell has set its trap once it wrote its mark; a cancel before that would kill it at SIGTERM
+    await waitFor(() => existsSync(marks) && readFileSync(marks, 'utf8').includes('start'), 5_000, 'a mark');
     const b = await hive.enqueue({ title: 'b', locks: ['L'] });
     const cancelledAt = Date.now();
     await hive.cancel(a.id);

@@ -106,7 +106,9 @@ test('the OpenAPI document lists every route, and malformed requests never get a
     const doc = (await call({ url: '/api/v1/openapi.json' })).json();
     assert.match(doc.openapi, /^3\./);
     const paths = Object.keys(doc.paths);
-    for (const p of ['/api/v1/tasks/{id}/logs', '/api/v1/agents/{id}/restart', '/api/v1/tokens', '/api/v1/tokens/{id}', '/health', '/ready', '/api/v1/status', '/api/v1/events', '/api/v1/tasks', '/api/v1/tasks/{id}', '/api/v1/tasks/{id}/cancel', '/api/v1/tasks/{id}/retry', '/api/v1/dlq', '/api/v1/dlq/{id}/requeue', '/api/v1/dlq/requeue', '/api/v1/agents', '/api/v1/agents/{id}', '/api/v1/agents/{id}/pause', '/api/v1/agents/{id}/resume']) {
+    for (const p of ['/api/v1/tasks/{id}/logs', '/api/v1/agents/{id}/restart', '/api/v1/tokens', '/api/v1/tokens/{id}', '/health', '/ready', '/api/v1/status', '/api/v1/events', '/api/v1/tasks', '/api/v1/tasks/{id}', '/api/v1/tasks/{id}/cancel', '/api/v1/tasks/{id}/retry', '/api/v1/dlq', '/api/v1/dlq/{id}/requeue', '/api/v1/dlq/requeue', '/api/v1/agents', '/api/v1/agents/{id}', '/api/v1/agents/{id}/pause', '/api/v1/agents/{id}/resume',
+      '/api/v1/workflows', '/api/v1/workflows/{name}', '/api/v1/workflows/{name}/execute', '/api/v1/workflow-runs', '/api/v1/workflow-runs/{id}', '/api/v1/workflow-runs/{id}/pause',
+      '/api/v1/workflow-runs/{id}/resume', '/api/v1/workflow-runs/{id}/cancel', '/api/v1/workflow-runs/{id}/retry']) {
       assert.ok(paths.includes(p), `missing ${p}`);
     }
     await hive.enqueue({ title: 'seed' });
@@ -118,8 +120,12 @@ test('the OpenAPI document lists every route, and malformed requests never get a
       ['GET', '/api/v1/agents'], ['POST', '/api/v1/agents'], ['GET', '/api/v1/agents/ghost'], ['DELETE', '/api/v1/agents/ghost'], ['POST', '/api/v1/agents/ghost/pause'],
       ['POST', '/api/v1/agents/ghost/resume'], ['PATCH', '/api/v1/agents/ghost'], ['POST', '/api/v1/agents/ghost/restart'], ['GET', '/api/v1/events'], ['GET', '/api/v1/status'],
       ['GET', '/api/v1/tokens'], ['POST', '/api/v1/tokens'], ['DELETE', '/api/v1/tokens/424242'], ['GET', '/health'], ['GET', '/ready'],
+      ['GET', '/api/v1/workflows'], ['POST', '/api/v1/workflows'], ['GET', '/api/v1/workflows/ghost'], ['POST', '/api/v1/workflows/ghost/execute'], ['GET', '/api/v1/workflow-runs'],
+      ['GET', '/api/v1/workflow-runs/424242'], ['POST', '/api/v1/workflow-runs/424242/pause'], ['POST', '/api/v1/workflow-runs/424242/resume'], ['POST', '/api/v1/workflow-runs/abc/cancel'],
+      ['POST', '/api/v1/workflow-runs/424242/retry'],
     ] as const;
-    const junk: unknown[] = [null, 42, 'str', [], {}, { title: 7 }, { title: 'x'.repeat(10_000) }, { tasks: 'no' }, { tasks: [{}] }, { title: 'x', dependsOn: [-1] }, { title: 'x', maxAttempts: 1e9 }, { name: '../x', command: 'c' }, { ids: ['a'] }, { title: 'x', metadata: [] }, { title: 'x', unknown: true }];
+    const junk: unknown[] = [null, 42, 'str', [], {}, { title: 7 }, { title: 'x'.repeat(10_000) }, { tasks: 'no' }, { tasks: [{}] }, { title: 'x', dependsOn: [-1] }, { title: 'x', maxAttempts: 1e9 }, { name: '../x', command: 'c' }, { ids: ['a'] }, { title: 'x', metadata: [] }, { title: 'x', unknown: true },
+      { name: 'w', steps: { a: { needs: ['a'] } } }, { name: 'w', steps: { a: { caps: 'x' } } }, { name: 'w', steps: { a: { if: '1 +' } } }, { name: 'w', steps: { a: { prompt: '{{inputs.x}}' } } }, { inputs: { x: 1 }, version: 0 }, { reason: 7 }];
     const rand = (n: number): number => Math.floor(Math.random() * n);
     let sent = 0;
     for (let i = 0; i < 1000; i++) {

@@ -20,6 +20,8 @@ test('the OpenAPI document validates against the OpenAPI 3 schema and documents 
       'GET /api/v1/dlq', 'POST /api/v1/dlq/{id}/requeue', 'POST /api/v1/dlq/requeue',
       'GET /api/v1/agents', 'POST /api/v1/agents', 'GET /api/v1/agents/{id}', 'PATCH /api/v1/agents/{id}', 'DELETE /api/v1/agents/{id}', 'POST /api/v1/agents/{id}/restart', 'POST /api/v1/agents/{id}/pause', 'POST /api/v1/agents/{id}/resume',
       'GET /api/v1/tokens', 'POST /api/v1/tokens', 'DELETE /api/v1/tokens/{id}',
+      'GET /api/v1/workflows', 'POST /api/v1/workflows', 'GET /api/v1/workflows/{name}', 'POST /api/v1/workflows/{name}/execute',
+      'GET /api/v1/workflow-runs', 'GET /api/v1/workflow-runs/{id}', 'POST /api/v1/workflow-runs/{id}/pause', 'POST /api/v1/workflow-runs/{id}/resume', 'POST /api/v1/workflow-runs/{id}/cancel', 'POST /api/v1/workflow-runs/{id}/retry',
     ].sort();
     assert.deepEqual(documented, expected);
     // each documented operation is really routed

@@ -94,7 +94,7 @@ describe('inline runtime', () => {
 });
 
 describe('defaultRuntimes', () => {
-  it('maps command, worker and inline', () => {
-    assert.deepEqual(Object.keys(defaultRuntimes()).sort(), ['command', 'inline', 'worker']);
+  it('maps command, worker, inline and the coding-agent presets', () => {
+    assert.deepEqual(Object.keys(defaultRuntimes()).sort(), ['aider', 'claude-code', 'codex', 'command', 'gemini', 'inline', 'worker']);
   });
 });

@@ -10,7 +10,7 @@ import { resolveTaskInput, type TaskInput } from '../../src/core/task-input.js';
 import { SQL_CLAIM_NEXT_PAGE, SQL_CLAIM_PAGE, SQL_QUEUED_KEYS } from '../../src/stores/sqlite/claim.js';
 import { listMigrations, schemaVersion } from '../../src/stores/sqlite/migrate.js';
 import { openSqliteStore, SqliteStore } from '../../src/stores/sqlite/store.js';
-import { SQL_COMPLETE, SQL_DEPENDENTS, SQL_EXPIRE, SQL_PROMOTE, SQL_REAP, SQL_STALE_CHECK } from '../../src/stores/sqlite/tasks.js';
+import { SQL_COMPLETE, SQL_COMPLETE_STARTED, SQL_DEPENDENTS, SQL_EXPIRE, SQL_PROMOTE, SQL_REAP, SQL_STALE_CHECK } from '../../src/stores/sqlite/tasks.js';
 
 const NO_USAGE = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
 const input = (t: TaskInput) => resolveTaskInput(t, DEFAULT_OPTIONS.taskDefaults);
@@ -197,7 +197,8 @@ describe('SQLite store: specifics', () => {
       { name: 'reap expired leases', sql: SQL_REAP, args: [10_000], index: /USING INDEX tasks_lease/ },
       { name: 'dependents of a task', sql: SQL_DEPENDENTS, args: [3], index: /SEARCH task_deps USING PRIMARY KEY \(dep_id=\?\)/ },
       { name: 'stale-report check', sql: SQL_STALE_CHECK, args: [3], index: /SEARCH tasks USING INTEGER PRIMARY KEY \(rowid=\?\)/ },
-      { name: 'fenced completion', sql: SQL_COMPLETE, args: ['{}', null, 1, 1, 0, 0, 0, 3, 1], index: /SEARCH tasks USING INTEGER PRIMARY KEY \(rowid=\?\)/ },
+      { name: 'fenced completion', sql: SQL_COMPLETE, args: ['{}', null, 0, 1, 1, 0, 0, 0, 9, 3, 1], index: /SEARCH tasks USING INTEGER PRIMARY KEY \(rowid=\?\)/ },
+      { name: 'fenced completion of an attempt started by this store', sql: SQL_COMPLETE_STARTED, args: ['{}', null, 0, 1, 1, 0, 0, 0, 9, 3, 1, 8, 0], index: /SEARCH tasks USING INTEGER PRIMARY KEY \(rowid=\?\)/ },
     ];
 
     async function populate(store: SqliteStore): Promise<void> {
@@ -246,10 +247,15 @@ describe('SQLite store: specifics', () => {
       await store.expireUnscheduled(10_000);
       await store.reapExpired(10_000);
       await store.complete(1, 99, done, 10_000).catch(() => undefined);
-      // Db caches one prepared statement per SQL text it has run (array-mode ones under `raw:` + the text).
-      const cache = (store.db as unknown as { stmts: Map<string, unknown> }).stmts;
-      assert.ok(cache instanceof Map, 'Db keeps its statement cache in `stmts`');
-      for (const p of PLANS) if (p.sql !== SQL_CLAIM_NEXT_PAGE) assert.ok(cache.has(p.sql) || cache.has(`raw:${p.sql}`), `${p.name} was run`);
+      // an attempt this instance did not start is completed through the fence read (another instance started it)
+      const other = await openStore();
+      const [running] = await other.runningAttempts();
+      await other.complete(running.taskId, running.attempt, done, 10_000);
+      // Db caches one prepared statement per SQL text it has run (array-mode ones under `raw:` + the text, one-column ones under `pluck:`).
+      const caches = [store, other].map((s) => (s.db as unknown as { stmts: Map<string, unknown> }).stmts);
+      assert.ok(caches.every((c) => c instanceof Map), 'Db keeps its statement cache in `stmts`');
+      const ran = (sql: string): boolean => caches.some((c) => c.has(sql) || c.has(`raw:${sql}`) || c.has(`pluck:${sql}`));
+      for (const p of PLANS) if (p.sql !== SQL_CLAIM_NEXT_PAGE) assert.ok(ran(p.sql), `${p.name} was run`);
     });
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { fieldError } from '../../core/errors.js';
+import { DEFAULT_BRANCH_TEMPLATE, DEFAULT_CLEANUP, workspaceOf } from '../../core/workspace.js';
 import { agentFromInput } from '../config.js';
 import { collect, parseIntFlag, withClient, globals } from '../context.js';
 import { agentJson, agentRow, printJson, table } from '../output.js';
@@ -22,7 +23,7 @@ export function registerAgentCommands(program: Command): void {
     .description('register (or update) an agent in the data directory')
     .option('--role <role>', 'free-form role')
     .option('--cap <capability>', 'capability (repeatable)', collect, [])
-    .option('--runtime <kind>', 'command | worker | inline', 'command')
+    .option('--runtime <kind>', 'command | worker | inline | claude-code | codex | gemini | aider (presets: options in hive.yaml)', 'command')
     .option('--command <template>', 'command template: {prompt} {workdir} {task.id} {attempt} {agent}')
     .option('--fn <name>', 'inline function name (runtime inline)')
     .option('--slots <n>', 'tasks at once', '1')
@@ -73,7 +74,9 @@ export function registerAgentCommands(program: Command): void {
       await withClient(globals(cmd), async (hive) => {
         const a = await hive.getAgent(name);
         if (o.json) return printJson(agentJson(a));
-        const rt = a.runtime.kind === 'inline' ? `inline ${a.runtime.fn}` : `${a.runtime.kind} ${JSON.stringify(a.runtime.command)}`;
+        const r = a.runtime;
+        const ws = workspaceOf(a);
+        const rt = r.kind === 'inline' ? `inline ${r.fn}` : r.command !== undefined ? `${r.kind} ${JSON.stringify(r.command)}` : `${r.kind}${r.model ? ` model ${r.model}` : ''}${r.binary ? ` binary ${r.binary}` : ''}`;
         process.stdout.write(
           [
             `agent ${a.name}${a.role ? ` (${a.role})` : ''}`,
@@ -81,7 +84,9 @@ export function registerAgentCommands(program: Command): void {
             `  capabilities  ${a.capabilities.join(', ') || '-'}`,
             `  runtime       ${rt}`,
             `  slots         ${a.running}/${a.slots}`,
-            `  workdir       ${a.workdir ?? '(data dir)/work/' + a.name}`,
+            ws
+              ? `  workspace     ${ws.mode === 'shared' ? `shared repository ${ws.repo}` : `worktree per task of ${ws.repo} (branch ${ws.branch ?? DEFAULT_BRANCH_TEMPLATE}, base ${ws.base ?? 'its current branch'}, cleanup ${ws.cleanup ?? DEFAULT_CLEANUP})`}`
+              : `  workdir       ${a.workdir ?? '(data dir)/work/' + a.name}`,
             `  done/failed   ${a.done}/${a.failed} (recent failures ${a.recentFailures})`,
             `  usage         ${a.usage.inputTokens} in / ${a.usage.outputTokens} out tokens, $${a.usage.costUsd.toFixed(4)}`,
           ].join('\n') + '\n',

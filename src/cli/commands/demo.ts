@@ -7,9 +7,10 @@ import { formatDuration } from '../../core/duration.js';
 import { HiveError } from '../../core/errors.js';
 import { isTerminal } from '../../core/task-state.js';
 import type { Task } from '../../core/types.js';
+import { FINAL_RUN_STATUSES } from '../../core/workflow.js';
 import { createHive } from '../../index.js';
 import { AGENT_SCRIPT } from '../demo/agent-script.js';
-import { demoAgents, demoTasks } from '../demo/plan.js';
+import { DEMO_WORKFLOW, demoAgents, demoTasks } from '../demo/plan.js';
 import { describeEvent, printJson, table } from '../output.js';
 
 const DEMO_TIMEOUT_MS = 60_000;
@@ -34,7 +35,7 @@ function makeRepo(root: string): { repo: string; script: string } {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run a team of 4 command agents on 15 dependent tasks in a temporary git repository (no network, no API keys)')
+    .description('run a team of 4 command agents on 15 dependent tasks, then a workflow, in a temporary git repository (no network, no API keys)')
     .option('--json', 'print the summary as one JSON object (progress goes to stderr)')
     .option('--keep', 'keep the temporary repository and data directory')
     .action(async (o) => {
@@ -49,8 +50,12 @@ export function registerDemo(program: Command): void {
         let resolveDone!: () => void;
         const done = new Promise<void>((r) => (resolveDone = r));
         const ids: number[] = [];
+        let runId = 0;
+        let resolveRun!: () => void;
+        const runDone = new Promise<void>((r) => (resolveRun = r));
         await hive.subscribe((e) => {
           log(describeEvent(e));
+          if (runId && e.subject === `run:${runId}` && ['run.completed', 'run.failed', 'run.cancelled'].includes(e.type)) resolveRun();
           if (!e.subject.startsWith('task:')) return;
           const id = Number(e.subject.slice(5));
           const s = e.type === 'task.completed' ? 'completed' : e.type === 'task.dead' ? 'dead' : e.type === 'task.cancelled' ? 'cancelled' : null;
@@ -63,8 +68,16 @@ export function registerDemo(program: Command): void {
         const timer = setTimeout(resolveDone, DEMO_TIMEOUT_MS);
         await done;
         clearTimeout(timer);
+        // then the same team runs a workflow: plan → parallel work → tests → review or fix → commit
+        await hive.workflows.define(DEMO_WORKFLOW);
+        runId = (await hive.workflows.execute(DEMO_WORKFLOW.name, {})).id;
+        const runTimer = setTimeout(resolveRun, DEMO_TIMEOUT_MS);
+        if (FINAL_RUN_STATUSES.includes((await hive.workflows.getRun(runId)).status)) resolveRun();
+        await runDone;
+        clearTimeout(runTimer);
         await hive.stop({ drainMs: 0 });
         const elapsed = Date.now() - started;
+        const run = await hive.workflows.getRun(runId);
 
         const tasks: Task[] = await Promise.all(ids.map((id) => hive.getTask(id)));
         const agents = await hive.listAgents();
@@ -74,6 +87,7 @@ export function registerDemo(program: Command): void {
           agents: agents.map((a) => ({ name: a.name, done: a.done, failed: a.failed })),
           elapsedMs: elapsed,
           repository: { path: o.keep ? repo : null, commits },
+          workflow: { run: run.id, workflow: run.workflow, status: run.status, steps: run.steps!.map((s) => ({ name: s.name, status: s.status, tasks: s.taskIds.length })) },
         };
         if (o.json) printJson(summary);
         else {
@@ -82,9 +96,12 @@ export function registerDemo(program: Command): void {
           log('');
           log(table(summary.agents, ['name', 'done', 'failed']));
           log('');
-          log(`${tasks.filter((t) => t.status === 'completed').length}/${tasks.length} tasks completed in ${formatDuration(elapsed)}; the repository has ${commits} commits${o.keep ? ` (${repo})` : ''}`);
+          log(table(summary.workflow.steps, ['name', 'status', 'tasks']));
+          log('');
+          log(`${tasks.filter((t) => t.status === 'completed').length}/${tasks.length} tasks completed, workflow run ${run.id} (${run.workflow}) ${run.status}, in ${formatDuration(elapsed)}; the repository has ${commits} commits${o.keep ? ` (${repo})` : ''}`);
         }
         const bad = tasks.filter((t) => t.status !== 'completed');
+        if (run.status !== 'completed') throw new HiveError('TASK_FAILED', `the demo workflow run ${run.id} ended ${run.status}: ${run.error ?? 'timed out'}`);
         if (bad.length) throw new HiveError('TASK_FAILED', `${bad.length} demo task(s) did not complete: ${bad.map((t) => `${t.id} ${t.status}${isTerminal(t.status) ? '' : ' (timed out)'}`).join(', ')}`);
       } finally {
         await hive.close({ drainMs: 0 });

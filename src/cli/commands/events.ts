@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { collect, parseIntFlag, withClient, globals } from '../context.js';
+import { fieldError } from '../../core/errors.js';
 import { describeEvent, printJson } from '../output.js';
 
 export function registerEvents(program: Command): void {
@@ -10,12 +11,15 @@ export function registerEvents(program: Command): void {
     .option('--limit <n>', 'at most n events (default 100)')
     .option('--type <type>', 'only this event type (repeatable)', collect, [])
     .option('--task <id>', 'only events of this task')
+    .option('--run <id>', 'only the run.* events of this workflow run')
     .option('--json', 'print a JSON array (with --follow: one JSON object per line)')
     .option('-f, --follow', 'keep printing new events until interrupted (starts at the end unless --after is given)')
     .action(async (o, cmd: Command) => {
       await withClient(globals(cmd), async (hive) => {
         const limit = parseIntFlag(o.limit, 'limit', 1, 10_000) ?? 100;
-        const filter = { types: o.type, subject: o.task ? `task:${parseIntFlag(o.task, 'task', 1, Number.MAX_SAFE_INTEGER)}` : undefined };
+        if (o.task && o.run) throw fieldError('--run', 'give --task or --run, not both');
+        const subject = o.task ? `task:${parseIntFlag(o.task, 'task', 1, Number.MAX_SAFE_INTEGER)}` : o.run ? `run:${parseIntFlag(o.run, 'run', 1, Number.MAX_SAFE_INTEGER)}` : undefined;
+        const filter = { types: o.type, subject };
         let after = parseIntFlag(o.after, 'after', 0, Number.MAX_SAFE_INTEGER) ?? 0;
         if (!o.follow) {
           const events = await hive.events(after, limit, filter);

@@ -16,6 +16,8 @@ const OPS = {
   sub: { expr: 'a - b', cases: [[5, 3, 2], [0, 4, -4]] },
   mul: { expr: 'a * b', cases: [[4, 3, 12], [7, 0, 0]] },
   div: { expr: 'a / b', cases: [[8, 2, 4], [9, 3, 3]] },
+  pow: { expr: 'a ** b', cases: [[2, 3, 8], [5, 0, 1]] },
+  mod: { expr: 'a % b', cases: [[7, 3, 1], [9, 3, 0]] },
 };
 const out = (obj) => console.log(JSON.stringify(obj));
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -38,6 +40,20 @@ switch (action) {
     out({ files });
     break;
   }
+  case 'plan-ops': {
+    const ops = (/ops=(\S+)/.exec(prompt)?.[1] ?? '').split(',').filter((o) => OPS[o]);
+    writeFileSync('PLAN.md', readFileSync('PLAN.md', 'utf8') + ops.map((o) => '- src/' + o + '.js (workflow)').join('\n') + '\n');
+    sleep(100);
+    out({ ops, files: ops.map((o) => 'src/' + o + '.js') });
+    break;
+  }
+  case 'write-test': {
+    const { cases } = OPS[op];
+    const body = cases.map(([a, b, r]) => '  assert.equal(' + op + '(' + a + ', ' + b + '), ' + r + ');').join('\n');
+    writeFileSync('test/' + op + '.test.js', "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { " + op + " } from '../src/" + op + ".js';\n\ntest('" + op + "', () => {\n" + body + '\n});\n');
+    out({ file: 'test/' + op + '.test.js' });
+    break;
+  }
   case 'implement': {
     if (prompt.includes('flaky') && attempt === 1) {
       console.error('simulated failure on attempt 1: the model API timed out');
@@ -53,6 +69,10 @@ switch (action) {
     const mods = readdirSync('src').filter((f) => f.endsWith('.js') && f !== 'index.js').sort();
     writeFileSync('src/index.js', mods.map((m) => "export * from './" + m + "';").join('\n') + '\n');
     out({ file: 'src/index.js', exports: mods.length });
+    break;
+  }
+  case 'fix': {
+    out({ fixed: false, note: 'nothing to fix' });
     break;
   }
   case 'test': {

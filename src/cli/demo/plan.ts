@@ -53,3 +53,29 @@ export function demoTasks(): TaskInput[] {
   tasks.push({ ref: 'commit-review', title: 'Commit the review', prompt: 'commit paths=REVIEW.md add the review', priority: 'low', capabilities: ['git'], dependsOn: ['review'], locks: ['git'] });
   return tasks;
 }
+
+/**
+ * The demo's workflow, run after the tasks: plan → implement and write tests for each new operation in
+ * parallel (for_each) → the whole suite → review if it passed, else fix (the other branch is skipped) →
+ * commit, under the same `git` lock.
+ */
+export const DEMO_WORKFLOW = {
+  name: 'calculator-feature',
+  description: 'add operations to the calculator: plan, parallel work, tests, conditional review or fix, commit',
+  inputs: { ops: { type: 'array', default: ['pow', 'mod'], description: 'operations to add' } },
+  steps: {
+    plan: { caps: ['plan'], prompt: "plan-ops ops={{join(inputs.ops, ',')}}", priority: 'high' },
+    implement: { caps: ['code'], needs: ['plan'], for_each: 'steps.plan.result.ops', prompt: 'implement op={{item}}', title: 'Implement {{item}}' },
+    write_tests: { caps: ['test'], needs: ['plan'], for_each: 'steps.plan.result.ops', prompt: 'write-test op={{item}}', title: 'Write the test of {{item}}' },
+    tests: { caps: ['test'], needs: ['implement', 'write_tests'], prompt: 'test-all', title: 'Run the whole test suite' },
+    review: { caps: ['review'], needs: ['tests'], if: 'steps.tests.result.passed == true', prompt: 'review' },
+    fix: { caps: ['code'], needs: ['tests'], if: 'steps.tests.result.passed != true', prompt: 'fix' },
+    commit: {
+      caps: ['git'],
+      needs: ['review', 'fix'],
+      locks: ['git'],
+      prompt: "commit paths=src,test,PLAN.md,REVIEW.md add {{join(steps.plan.result.ops, ' and ')}} ({{steps.tests.result.tests}} tests pass)",
+      title: 'Commit the new operations',
+    },
+  },
+};

@@ -2,11 +2,46 @@ import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyInstance } from 'fastify';
 import { agentJson } from '../../core/present.js';
-import { AGENT_STATUSES } from '../../core/types.js';
+import { AGENT_STATUSES, PRESET_TOOLS, type AgentLimits, type RuntimeSpec } from '../../core/types.js';
+import { fieldError } from '../../core/errors.js';
+import { workspaceOf } from '../../core/workspace.js';
 import type { Orchestrator } from '../../engine/orchestrator.js';
 import { AgentInputSchema, AgentParams, AgentSchema, ErrorSchema } from '../schemas.js';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
+
+type AgentBody = Partial<z.output<typeof AgentInputSchema>>;
+const PRESET_OPTIONS = ['model', 'extraArgs', 'permissionMode', 'maxTurns', 'binary'] as const;
+
+/** The runtime an agent body asks for, on top of the agent's current one (PATCH) or none (POST); core validates it. */
+function runtimeOf(b: AgentBody, prev: RuntimeSpec | null): RuntimeSpec {
+  const kind = b.runtime ?? prev?.kind ?? 'command';
+  const given = PRESET_OPTIONS.filter((k) => b[k] !== undefined);
+  if ((PRESET_TOOLS as readonly string[]).includes(kind)) {
+    if (b.command !== undefined) throw fieldError('command', `runtime ${kind} builds its own command line; set model, extraArgs, permissionMode, maxTurns or binary instead`);
+    const keep = prev && prev.kind === kind ? prev : { kind };
+    return { ...keep, ...Object.fromEntries(given.map((k) => [k, b[k]])), ...(b.tmux !== undefined ? { tmux: b.tmux } : {}) } as RuntimeSpec;
+  }
+  if (given.length) throw fieldError(given[0], `only for the coding-agent presets (${PRESET_TOOLS.join(', ')}), not runtime ${kind}`);
+  const same = prev && prev.kind === kind ? prev : null;
+  const command = b.command ?? (same?.kind === 'command' || same?.kind === 'worker' ? same.command : undefined);
+  if (command === undefined) throw fieldError('command', `required for runtime ${kind}`);
+  if (kind === 'worker') {
+    if (b.shell !== undefined) throw fieldError('shell', 'only for runtime command');
+    if (b.tmux !== undefined) throw fieldError('tmux', 'not for runtime worker');
+    const heartbeatMs = b.heartbeatMs ?? (same?.kind === 'worker' ? same.heartbeatMs : undefined);
+    return { kind: 'worker', command, ...(heartbeatMs !== undefined ? { heartbeatMs } : {}) };
+  }
+  if (b.heartbeatMs !== undefined) throw fieldError('heartbeatMs', 'only for runtime worker');
+  const shell = b.shell ?? (same?.kind === 'command' ? same.shell : undefined);
+  const tmux = b.tmux ?? (same?.kind === 'command' ? same.tmux : undefined);
+  return { kind: 'command', command, ...(shell !== undefined ? { shell } : {}), ...(tmux !== undefined ? { tmux } : {}) };
+}
+
+/** The watchdog limits a body sets. */
+function limitsOf(b: AgentBody): Partial<AgentLimits> {
+  return { ...(b.idleTimeoutMs !== undefined ? { idleTimeoutMs: b.idleTimeoutMs } : {}), ...(b.exitGraceMs !== undefined ? { exitGraceMs: b.exitGraceMs } : {}) };
+}
 
 /** Agents: list, register (or update by name), show, remove, pause/resume (maintenance). */
 export function agentRoutes(app: FastifyInstance, hive: Orchestrator): void {
@@ -35,11 +70,11 @@ export function agentRoutes(app: FastifyInstance, hive: Orchestrator): void {
       name: b.name,
       role: b.role ?? '',
       capabilities: b.capabilities ?? [],
-      runtime: b.runtime === 'worker' ? { kind: 'worker', command: b.command } : { kind: 'command', command: b.command },
+      runtime: runtimeOf(b, null),
       slots: b.slots ?? 1,
       env: b.env ?? {},
       workdir: b.workdir ?? null,
-      limits: { timeoutMs: b.timeoutMs ?? 0, memoryMb: 0, contextTokens: 0, costBudgetUsd: 0 },
+      limits: { ...limitsOf(b), timeoutMs: b.timeoutMs ?? 0, memoryMb: 0, contextTokens: 0, costBudgetUsd: 0 },
     });
     return reply.status(201).send(agentJson(a));
   });
@@ -59,9 +94,7 @@ export function agentRoutes(app: FastifyInstance, hive: Orchestrator): void {
   }, async (req) => {
     const a = await hive.getAgent(req.params.id);
     const b = req.body;
-    const command = b.command ?? (a.runtime.kind === 'inline' ? undefined : a.runtime.command);
-    const kind = b.runtime ?? a.runtime.kind;
-    const runtime = kind === 'inline' || command === undefined ? a.runtime : kind === 'worker' ? { kind: 'worker' as const, command } : { kind: 'command' as const, command };
+    const runtime = a.runtime.kind === 'inline' && b.runtime === undefined && b.command === undefined ? a.runtime : runtimeOf(b, a.runtime);
     return agentJson(await hive.registerAgent({
       name: a.name,
       role: b.role ?? a.role,
@@ -70,7 +103,9 @@ export function agentRoutes(app: FastifyInstance, hive: Orchestrator): void {
       slots: b.slots ?? a.slots,
       env: b.env ?? a.env,
       workdir: b.workdir ?? a.workdir,
-      limits: { ...a.limits, ...(b.timeoutMs !== undefined ? { timeoutMs: b.timeoutMs } : {}) },
+      limits: { ...a.limits, ...limitsOf(b), ...(b.timeoutMs !== undefined ? { timeoutMs: b.timeoutMs } : {}) },
+      // the API does not set a workspace (hive.yaml does): a change of other fields keeps it
+      workspace: workspaceOf(a),
     }));
   });
 

@@ -28,7 +28,7 @@ export function systemRoutes(app: FastifyInstance, hive: Orchestrator, heartbeat
     },
   }, async (req, reply) => {
     if ((req.headers.accept ?? '').includes('text/event-stream')) return streamEvents(hive, req, reply, heartbeatMs);
-    const items = await hive.events(req.query.after ?? 0, req.query.limit ?? 100, { types: req.query.types ? req.query.types.split(',') : undefined, subject: req.query.task ? `task:${req.query.task}` : undefined });
+    const items = await hive.events(req.query.after ?? 0, req.query.limit ?? 100, { types: req.query.types ? req.query.types.split(',') : undefined, subject: req.query.task ? `task:${req.query.task}` : req.query.run ? `run:${req.query.run}` : undefined });
     return { items, last: items.length ? items[items.length - 1].seq : (req.query.after ?? 0) };
   });
 }

@@ -1,78 +1,122 @@
-import type { ChildProcess } from 'node:child_process';
 import type { ErrorCode } from '../../core/errors.js';
 import type { RunOutcome, RunRequest, RuntimeEvent, RuntimeSettings } from '../../core/runtime.js';
-import { spawnGroup } from '../child.js';
+import { spawnGroup, type LaunchGroup } from '../child.js';
 import { ensureDir } from '../../fs/dirs.js';
 import { LogFile } from '../log-file.js';
 import { abortOutcome, abortReason, failure } from '../outcomes.js';
 import { killProcessGroup, readPidStart, terminateGroup } from '../process.js';
-import { CommandOutput } from './output.js';
-import type { CommandTemplate, TemplateVars } from './template.js';
+import { IdleWatch, type WatchdogLimits } from '../watchdog.js';
 
-/** What an agent's command runtime prepares once and every attempt shares. */
-export interface PreparedCommand {
-  template: CommandTemplate;
+/**
+ * How an attempt ended, for AttemptOutput.finish: `exited` by itself (an exit code, or a signal Hive did not
+ * send), `stopped` by Hive (timeout, idle timeout, abort: the attempt fails with that code), or `kept`: killed
+ * after its terminal event (exit grace), so the result it reported stands.
+ */
+export type EndedHow = 'exited' | 'stopped' | 'kept';
+
+/** What a program's output means: events while it runs (log lines included), its outcome when it ends. */
+export interface AttemptOutput {
+  stdout(chunk: Buffer): void;
+  stderr(chunk: Buffer): void;
+  /** Delivers what is buffered and sums up. For `stopped`, the caller replaces ok/code/error. */
+  finish(exitCode: number | null, signal: NodeJS.Signals | null, how: EndedHow): RunOutcome;
+}
+
+/** One attempt of a process agent (a `command` agent or a preset), ready to start. */
+export interface AttemptPlan {
+  argv: readonly string[];
   /** settings.baseEnv + agent.env; the attempt's own env goes on top. */
   env: Record<string, string>;
   settings: RuntimeSettings;
+  watch: WatchdogLimits;
+  /** How the program is started: spawnGroup by default; the tmux launcher for `tmux: true` agents. */
+  launch?: LaunchGroup;
+  /** The attempt's output reader: it reports the program's final result, and work resumed after one. */
+  output(emit: (e: RuntimeEvent) => void, signals: OutputSignals): AttemptOutput;
+}
+
+export interface OutputSignals {
+  /** The program reported its final result: from now on it has the exit grace to exit. */
+  terminal(): void;
+  /** It went on working after all (a Codex turn after a completed one): no exit grace, the idle watch again. */
+  working(): void;
 }
 
 /**
- * One run of a command: spawn it as a process group in the attempt's workdir, stream its output, stop it on
- * timeout or abort (SIGTERM, SIGKILL after the grace), and once the leader exits SIGKILL whatever is left of
- * the group so background children never outlive the attempt. Resolves once, never rejects.
+ * One run of a program: spawn it as a process group in the attempt's workdir, stream its output, stop it on
+ * timeout, idle timeout or abort (SIGTERM, SIGKILL after the grace), stop it and keep its result when it
+ * outlives its terminal event by the exit grace, and once the leader exits SIGKILL whatever is left of the
+ * group so background children never outlive the attempt. Resolves once, never rejects.
  */
-export function runCommandAttempt(cmd: PreparedCommand, req: RunRequest, emit: (e: RuntimeEvent) => void): Promise<RunOutcome> {
+export function runProcessAttempt(plan: AttemptPlan, req: RunRequest, emit: (e: RuntimeEvent) => void): Promise<RunOutcome> {
   if (req.signal.aborted) return Promise.resolve(abortOutcome(req.signal.reason));
-  return new Promise((resolve) => new CommandAttempt(cmd, req, emit, resolve));
+  return new Promise((resolve) => new ProcessAttempt(plan, req, emit, resolve));
 }
 
-class CommandAttempt {
-  private readonly output: CommandOutput;
+type Stop = { code: ErrorCode; message: string; keep: boolean };
+
+class ProcessAttempt {
+  private readonly output: AttemptOutput;
   private readonly log: LogFile | null;
-  private child: ChildProcess | null = null;
+  /** The process group leader, once the program runs. */
+  private pid: number | null = null;
   private timer: NodeJS.Timeout | undefined;
-  private stopped: { code: ErrorCode; message: string } | null = null;
+  private grace: NodeJS.Timeout | undefined;
+  private idle: IdleWatch | null = null;
+  private terminalAt: number | null = null;
+  private stopped: Stop | null = null;
   private terminating: Promise<void> | null = null;
   private exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
 
   constructor(
-    private readonly cmd: PreparedCommand,
+    private readonly plan: AttemptPlan,
     private readonly req: RunRequest,
-    emit: (e: RuntimeEvent) => void,
+    private readonly emit: (e: RuntimeEvent) => void,
     private readonly resolve: (o: RunOutcome) => void,
   ) {
-    this.output = new CommandOutput(emit, cmd.settings.outputTailBytes);
+    this.output = plan.output(emit, { terminal: () => this.onTerminal(), working: () => this.onWorking() });
     this.log = req.logPath === null ? null : new LogFile(req.logPath, (line) => emit({ type: 'log', stream: 'stderr', line }));
-    const argv = cmd.template.argv(cmd.template.dynamic ? varsOf(req) : {});
     try {
       ensureDir(req.workdir);
     } catch (err) {
       this.settle(failure('SPAWN_FAILED', `cannot create the workdir ${req.workdir}: ${(err as Error).message}`));
       return;
     }
-    this.child = spawnGroup(
-      argv,
-      { cwd: req.workdir, env: { ...cmd.env, ...req.env }, stdin: false },
+    (plan.launch ?? spawnGroup)(
+      plan.argv,
+      { cwd: req.workdir, env: { ...plan.env, ...req.env }, stdin: false },
       {
         stdout: (chunk) => {
+          this.idle?.touch();
           this.log?.write(chunk);
           this.output.stdout(chunk);
         },
         stderr: (chunk) => {
+          this.idle?.touch();
           this.log?.write(chunk);
           this.output.stderr(chunk);
         },
+        started: (pid) => this.onStarted(pid),
         exit: (code, signal) => this.onExit(code, signal),
         closed: () => this.onClosed(),
         failed: (message) => this.settle(failure('SPAWN_FAILED', message)),
       },
     );
-    const pid = this.child?.pid;
-    if (pid === undefined) return;
-    emit({ type: 'started', pid, pidStart: readPidStart(pid) });
-    if (req.timeoutMs > 0) this.timer = setTimeout(() => this.stop('TIMEOUT', `timed out after ${req.timeoutMs} ms`), req.timeoutMs);
-    req.signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private onStarted(pid: number): void {
+    this.pid = pid;
+    this.emit({ type: 'started', pid, pidStart: readPidStart(pid) });
+    if (this.req.timeoutMs > 0) this.timer = setTimeout(() => this.onTimeout(), this.req.timeoutMs);
+    this.watchIdle();
+    // a launcher that starts the program asynchronously (tmux) may report it after an abort
+    if (this.req.signal.aborted) this.onAbort();
+    else this.req.signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private watchIdle(): void {
+    const { idleMs } = this.plan.watch;
+    if (idleMs > 0) this.idle = new IdleWatch(idleMs, () => this.stop('IDLE_TIMEOUT', `no output for ${idleMs} ms (idle timeout); the process group was killed`));
   }
 
   private readonly onAbort = (): void => {
@@ -80,18 +124,59 @@ class CommandAttempt {
     this.stop(code, message);
   };
 
-  private stop(code: ErrorCode, message: string): void {
-    if (this.stopped !== null || this.exit !== null) return;
-    this.stopped = { code, message };
-    this.terminating = terminateGroup(this.child!.pid!, this.cmd.settings.killGraceMs);
+  private onTimeout(): void {
+    const message = `timed out after ${this.req.timeoutMs} ms`;
+    if (this.terminalAt === null) return this.stop('TIMEOUT', message);
+    // it had reported its result: keep it, as the exit grace would have
+    this.stop('HUNG_AFTER_RESULT', `${message}, ${Math.round(performance.now() - this.terminalAt)} ms after its result; the process group was killed and the result kept`, true);
+  }
+
+  /** The program reported its final result: from now on it has the exit grace to exit. */
+  private onTerminal(): void {
+    if (this.terminalAt !== null || this.exit !== null || this.stopped !== null) return;
+    this.terminalAt = performance.now();
+    this.idle?.stop();
+    const graceMs = this.plan.watch.exitGraceMs;
+    if (graceMs > 0) {
+      this.grace = setTimeout(
+        () => this.stop('HUNG_AFTER_RESULT', `still running ${graceMs} ms after its result (exit grace); the process group was killed and the result kept`, true),
+        graceMs,
+      );
+    }
+  }
+
+  private onWorking(): void {
+    if (this.terminalAt === null || this.exit !== null || this.stopped !== null) return;
+    this.terminalAt = null;
+    clearTimeout(this.grace);
+    if (this.pid !== null) this.watchIdle();
+  }
+
+  private stop(code: ErrorCode, message: string, keep = false): void {
+    if (this.stopped !== null || this.exit !== null || this.pid === null) return;
+    this.stopped = { code, message, keep };
+    this.clearTimers();
+    if (keep) {
+      // The store has no place for a code on a completed attempt yet (see docs/errors.md): say it in the log.
+      const line = `hive: ${code}: ${message}`;
+      this.log?.write(`\n${line}\n`);
+      this.emit({ type: 'log', stream: 'stderr', line });
+    }
+    this.terminating = terminateGroup(this.pid, this.plan.settings.killGraceMs);
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.timer);
+    clearTimeout(this.grace);
+    this.idle?.stop();
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.exit = { code, signal };
-    clearTimeout(this.timer);
+    this.clearTimers();
     this.req.signal.removeEventListener('abort', this.onAbort);
     // When stopping, terminateGroup gives the rest of the group its grace; otherwise nothing may outlive the leader.
-    if (this.terminating === null) killProcessGroup(this.child!.pid!, 'SIGKILL');
+    if (this.terminating === null && this.pid !== null) killProcessGroup(this.pid, 'SIGKILL');
   }
 
   private onClosed(): void {
@@ -101,32 +186,17 @@ class CommandAttempt {
 
   private outcome(): RunOutcome {
     const { code, signal } = this.exit!;
-    const out = this.output.finish();
-    const base = { exitCode: code, signal, result: out.result, output: out.output };
-    const detail = out.lastStderr === '' ? '' : `: ${out.lastStderr}`;
-    if (this.stopped !== null) return { ...base, ok: false, code: this.stopped.code, error: this.stopped.message };
-    if (code === 0) return { ...base, ok: true };
-    if (signal !== null) return { ...base, ok: false, code: 'TASK_FAILED', error: `killed by ${signal}${detail}` };
-    if (this.cmd.template.shell && (code === 126 || code === 127)) {
-      // The shell's way of saying it could not find (127) or execute (126) the program.
-      return { ...base, ok: false, code: 'SPAWN_FAILED', error: `the shell could not start the command (exit code ${code})${detail}` };
-    }
-    return { ...base, ok: false, code: 'TASK_FAILED', error: `exit code ${code}${detail}` };
+    const s = this.stopped;
+    const how: EndedHow = s === null ? 'exited' : s.keep ? 'kept' : 'stopped';
+    const o = this.output.finish(code, signal, how);
+    if (s === null) return o;
+    if (!s.keep) return { ...o, ok: false, code: s.code, error: s.message };
+    // kept: a successful result carries the note; an error result stays the failure it reported
+    return o.ok ? { ...o, code: s.code, error: s.message } : { ...o, error: `${o.error ?? 'failed'} (${s.code}: ${s.message})` };
   }
 
   private settle(outcome: RunOutcome): void {
     this.log?.close();
     this.resolve(outcome);
   }
-}
-
-function varsOf(req: RunRequest): TemplateVars {
-  return {
-    prompt: req.task.prompt,
-    workdir: req.workdir,
-    'task.id': String(req.task.id),
-    'task.title': req.task.title,
-    attempt: String(req.attempt),
-    agent: req.agent.name,
-  };
 }

@@ -1,6 +1,7 @@
-import type { RuntimeEvent } from '../../core/runtime.js';
+import type { RunOutcome, RuntimeEvent } from '../../core/runtime.js';
 import { LineSplitter } from '../lines.js';
 import { usageFromWire } from '../outcomes.js';
+import type { AttemptOutput, EndedHow } from './attempt.js';
 
 export interface OutputSummary {
   /** The last stdout line that parsed as a JSON object or array (not a protocol line). */
@@ -16,12 +17,14 @@ export interface OutputSummary {
  * - every stdout and stderr line is a `log` event;
  * - a stdout line holding a JSON object with a string `hive` field is a protocol line and never a result:
  *   `{"hive":"progress","pct":40,"message":"..."}` is a progress event, `{"hive":"usage","input_tokens":..,
- *   "output_tokens":..,"cost_usd":..}` a usage event (increments); other `hive` kinds are reserved and ignored;
+ *   "output_tokens":..,"cost_usd":..}` a usage event (increments), `{"hive":"done"}` says the result is final
+ *   (the exit grace starts: a program still running after it is killed and completes); other `hive` kinds are
+ *   reserved and ignored;
  * - the result is the last other stdout line that parses as a JSON object or array (so a stray `true` or `42`
  *   printed by a script is not mistaken for one);
  * - without a result, the output is the last `tailBytes` bytes of stdout.
  */
-export class CommandOutput {
+export class CommandOutput implements AttemptOutput {
   private result: unknown = undefined;
   private hasResult = false;
   private lastStderr = '';
@@ -34,6 +37,10 @@ export class CommandOutput {
   constructor(
     private readonly emit: (e: RuntimeEvent) => void,
     private readonly tailBytes: number,
+    /** The program ran through /bin/sh (exit 126/127 then mean it could not be started). */
+    private readonly shell = false,
+    /** Called on a `{"hive":"done"}` line. */
+    private readonly onDone: () => void = () => {},
   ) {}
 
   stdout(chunk: Buffer): void {
@@ -47,8 +54,23 @@ export class CommandOutput {
     (this.stderrLines ??= new LineSplitter((line) => this.onStderrLine(line))).push(chunk);
   }
 
+  /** Exit code 0 is success; after `{"hive":"done"}` a program Hive had to kill (`kept`) succeeds too. */
+  finish(code: number | null, signal: NodeJS.Signals | null, how: EndedHow): RunOutcome {
+    const out = this.summary();
+    const base = { exitCode: code, signal, result: out.result, output: out.output };
+    const detail = out.lastStderr === '' ? '' : `: ${out.lastStderr}`;
+    if (how !== 'exited') return { ...base, ok: how === 'kept' };
+    if (code === 0) return { ...base, ok: true };
+    if (signal !== null) return { ...base, ok: false, code: 'TASK_FAILED', error: `killed by ${signal}${detail}` };
+    if (this.shell && (code === 126 || code === 127)) {
+      // The shell's way of saying it could not find (127) or execute (126) the program.
+      return { ...base, ok: false, code: 'SPAWN_FAILED', error: `the shell could not start the command (exit code ${code})${detail}` };
+    }
+    return { ...base, ok: false, code: 'TASK_FAILED', error: `exit code ${code}${detail}` };
+  }
+
   /** Delivers the unterminated last lines, then sums up. */
-  finish(): OutputSummary {
+  private summary(): OutputSummary {
     this.stdoutLines?.end();
     this.stderrLines?.end();
     if (this.hasResult) return { result: this.result, lastStderr: this.lastStderr };
@@ -85,6 +107,8 @@ export class CommandOutput {
     } else if (o.hive === 'usage') {
       const usage = usageFromWire(o);
       if (usage !== null) this.emit({ type: 'usage', usage });
+    } else if (o.hive === 'done') {
+      this.onDone();
     }
   }
 

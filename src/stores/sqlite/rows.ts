@@ -41,11 +41,15 @@ export interface TaskRow {
   updated_at: number;
   started_at: number | null;
   finished_at: number | null;
+  run_id: number | null;
+  step: string | null;
+  /** Exit code of the attempt that completed the task (0004). */
+  exit_code: number | null;
 }
 
 /** Task columns in a fixed order: statements that read whole tasks select these in raw (array) mode and map
  * them with taskRowFromArray, which is much cheaper than letting the driver build an object per row. */
-export const TASK_COLUMNS = 'id, title, prompt, type, priority, caps, locks, deps, deps_pending, status, attempts, attempt_base, max_attempts, backoff_ms, backoff_cap_ms, timeout_ms, schedule_timeout_ms, deadline, run_at, idem_key, agent, agent_id, lease_until, pid, pid_start, log_path, reason, error, result, output, input_tokens, output_tokens, cost_usd, metadata, created_at, updated_at, started_at, finished_at';
+export const TASK_COLUMNS = 'id, title, prompt, type, priority, caps, locks, deps, deps_pending, status, attempts, attempt_base, max_attempts, backoff_ms, backoff_cap_ms, timeout_ms, schedule_timeout_ms, deadline, run_at, idem_key, agent, agent_id, lease_until, pid, pid_start, log_path, reason, error, result, output, input_tokens, output_tokens, cost_usd, metadata, created_at, updated_at, started_at, finished_at, run_id, step, exit_code';
 
 export function taskRowFromArray(a: unknown[]): TaskRow {
   return {
@@ -87,6 +91,9 @@ export function taskRowFromArray(a: unknown[]): TaskRow {
     updated_at: a[35] as TaskRow['updated_at'],
     started_at: a[36] as TaskRow['started_at'],
     finished_at: a[37] as TaskRow['finished_at'],
+    run_id: a[38] as TaskRow['run_id'],
+    step: a[39] as TaskRow['step'],
+    exit_code: a[40] as TaskRow['exit_code'],
   };
 }
 
@@ -125,6 +132,8 @@ export function toTask(r: TaskRow): Task {
     finishedAt: r.finished_at,
     runAt: r.run_at,
     leaseUntil: r.lease_until,
+    run: r.run_id,
+    step: r.step,
   };
 }
 

@@ -20,10 +20,20 @@ import type {
 import { AGENT_STATUSES, TASK_STATUSES, ZERO_USAGE, type Agent, type AgentStatus, type Attempt, type HiveEvent, type Task } from '../../core/types.js';
 import { AgentWrites } from './agents.js';
 import { claim, queuedKeys } from './claim.js';
-import { Db } from './db.js';
+import { Db, taskIdOf } from './db.js';
 import { migrate } from './migrate.js';
 import { TASK_COLUMNS, taskRowFromArray, toAttempt, toEvent, toTask, type AttemptRow } from './rows.js';
-import { TaskWrites } from './tasks.js';
+import { REFUSED_BEFORE_WRITING, TaskWrites, type Started } from './tasks.js';
+import { RunWrites } from './runs.js';
+import { RunViews } from './run-views.js';
+import { WorkflowDefs } from './workflows.js';
+import type { TaskDefaults } from '../../core/options.js';
+import type { RunFilter, Workflow, WorkflowRun, WorkflowSpec } from '../../core/workflow.js';
+
+const EVENT_COLUMNS = 'seq, time, type, subject, data';
+
+/** Thrown inside a write transaction to roll it back and run it again with a savepoint per report. */
+const REDO = Symbol('redo with savepoints');
 
 /** How long a lazy report may wait for another transaction before it is committed on its own. */
 const LAZY_FLUSH_MS = 50;
@@ -54,19 +64,25 @@ export class SqliteStore implements Store {
   readonly db: Db;
   private readonly tasks: TaskWrites;
   private readonly agents: AgentWrites;
+  private readonly defs: WorkflowDefs;
+  private readonly runs: RunWrites;
+  private readonly runViews: RunViews;
   private queue: QueuedOp[] = [];
   private flushTimer: NodeJS.Immediate | null = null;
   private lazyTimer: NodeJS.Timeout | null = null;
   private dataVersion = -1;
-  /** Runs a function in a savepoint of the current transaction. */
-  private readonly savepoint: <T>(f: () => T) => T;
   private closed = false;
+  private readonly noteStarted: (taskId: number, s: Started) => void;
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
     this.db = new Db(path, opts.durability ?? 'full');
     this.tasks = new TaskWrites(this.db, opts.random ?? Math.random, opts.lockLingerMs ?? 10_000);
     this.agents = new AgentWrites(this.db);
-    this.savepoint = this.db.raw.transaction((f: () => unknown) => f()) as unknown as <T>(f: () => T) => T;
+    this.defs = new WorkflowDefs(this.db);
+    this.runs = new RunWrites(this.db, this.tasks, this.defs);
+    this.runViews = new RunViews(this.db, this.defs);
+    this.tasks.runs = this.runs;
+    this.noteStarted = (taskId, s) => this.tasks.noteStarted(taskId, s);
   }
 
   async migrate(): Promise<void> {
@@ -82,11 +98,15 @@ export class SqliteStore implements Store {
 
   /**
    * One write transaction: queued reports first, then `fn`, then agent counters. When reports ride along,
-   * `fn` runs in a savepoint, so its own refusal (a HiveError) does not undo them.
+   * `fn`'s own refusal (a HiveError) does not undo them.
+   *
+   * Each report must be undoable on its own: whatever one of them throws undoes only that one. That used to
+   * cost a savepoint per report (two statements each); now the transaction first runs without savepoints, and
+   * only if a report or `fn` throws something other than a fence refusal (which has written nothing, see
+   * TaskWrites.stale) is it rolled back and run again with a savepoint per report and one for `fn`.
    */
   private write<T>(now: number, fn: () => T): T {
     if (this.closed) throw new HiveError('STORE_UNAVAILABLE', 'the store is closed');
-    const settled: [QueuedOp, boolean, unknown][] = [];
     const ops = this.queue;
     this.queue = [];
     if (this.flushTimer) {
@@ -98,35 +118,51 @@ export class SqliteStore implements Store {
       clearTimeout(this.lazyTimer);
       this.lazyTimer = null;
     }
-    let out: { ok: true; value: T } | { ok: false; error: unknown };
     try {
-      out = this.db.tx(() => {
-        this.tasks.begin();
-        for (const op of ops) {
-          // each report in its own savepoint: whatever one of them throws undoes only that one
-          try {
-            settled.push([op, true, this.savepoint(op.apply)]);
-          } catch (err) {
-            if (err instanceof HiveError && err.code === 'STALE_ATTEMPT') this.tasks.staleReport(err, now);
-            settled.push([op, false, err]);
-          }
-        }
-        let r: typeof out;
-        if (ops.length === 0) r = { ok: true, value: fn() };
-        else {
-          try {
-            r = { ok: true, value: this.savepoint(fn) as T };
-          } catch (error) {
-            r = { ok: false, error };
-          }
-        }
-        this.tasks.end(now);
-        return r;
-      });
+      try {
+        return this.commit(now, ops, fn, false);
+      } catch (err) {
+        if (err !== REDO) throw err;
+      }
+      return this.commit(now, ops, fn, true);
     } catch (err) {
       for (const op of ops) op.reject(err);
       throw err;
     }
+  }
+
+  /** The transaction of write(); `careful`: a savepoint per report and for `fn` (else REDO is thrown when one is needed). */
+  private commit<T>(now: number, ops: QueuedOp[], fn: () => T, careful: boolean): T {
+    const settled: [QueuedOp, boolean, unknown][] = [];
+    const out = this.db.tx((): { ok: true; value: T } | { ok: false; error: unknown } => {
+      this.tasks.begin();
+      for (const op of ops) {
+        try {
+          settled.push([op, true, careful ? this.db.savepoint(op.apply) : op.apply()]);
+        } catch (err) {
+          if (!careful && !(typeof err === 'object' && err !== null && REFUSED_BEFORE_WRITING.has(err))) throw REDO;
+          if (err instanceof HiveError && err.code === 'STALE_ATTEMPT') this.tasks.staleReport(err, now);
+          settled.push([op, false, err]);
+        }
+      }
+      let r: { ok: true; value: T } | { ok: false; error: unknown };
+      if (ops.length === 0) r = { ok: true, value: fn() };
+      else if (!careful) {
+        try {
+          r = { ok: true, value: fn() };
+        } catch {
+          throw REDO;
+        }
+      } else {
+        try {
+          r = { ok: true, value: this.db.savepoint(fn) };
+        } catch (error) {
+          r = { ok: false, error };
+        }
+      }
+      this.tasks.end(now);
+      return r;
+    });
     for (const [op, ok, v] of settled) (ok ? op.resolve : op.reject)(v);
     if (!out.ok) throw out.error;
     return out.value;
@@ -205,12 +241,18 @@ export class SqliteStore implements Store {
         task_id: t.id, attempt: t.attempts, agent: t.agent ?? '', status: 'running', started_at: t.started_at ?? t.updated_at, finished_at: null,
         exit_code: null, signal: null, error_code: null, error: null, pid: t.pid, pid_start: t.pid_start, log_path: t.log_path, input_tokens: 0, output_tokens: 0, cost_usd: 0,
       }));
+    } else if (t.status === 'completed' && t.attempts > 0 && done.at(-1)?.attempt !== t.attempts) {
+      // a first attempt that completed has no row of its own: the task row is its record (TaskWrites.complete)
+      done.push(toAttempt({
+        task_id: t.id, attempt: t.attempts, agent: t.agent ?? '', status: 'completed', started_at: t.started_at ?? t.updated_at, finished_at: t.finished_at,
+        exit_code: t.exit_code, signal: null, error_code: null, error: null, pid: t.pid, log_path: t.log_path, input_tokens: t.input_tokens, output_tokens: t.output_tokens, cost_usd: t.cost_usd,
+      }));
     }
     return done;
   }
 
   async claim(offers: SlotOffer[], now: number, leaseMs: number): Promise<Claim[]> {
-    return this.write(now, () => claim(this.db, offers, now, leaseMs));
+    return this.write(now, () => claim(this.db, offers, now, leaseMs, this.noteStarted));
   }
 
   recordProcess(taskId: number, attempt: number, info: ProcessInfo): Promise<void> {
@@ -267,7 +309,8 @@ export class SqliteStore implements Store {
   }
 
   async runningAttempts(): Promise<RunningAttempt[]> {
-    const rows = this.db.q(`SELECT id, attempts, agent, pid, pid_start, lease_until FROM tasks WHERE status = 'running' ORDER BY id`).all() as {
+    // INDEXED BY: ORDER BY id would otherwise make the planner scan the whole table in rowid order (it runs at every start)
+    const rows = this.db.q(`SELECT id, attempts, agent, pid, pid_start, lease_until FROM tasks INDEXED BY tasks_lease WHERE status = 'running' ORDER BY id`).all() as {
       id: number; attempts: number; agent: string; pid: number | null; pid_start: number | null; lease_until: number;
     }[];
     return rows.map((r) => ({ taskId: r.id, attempt: r.attempts, agent: r.agent, pid: r.pid, pidStart: r.pid_start, leaseUntil: r.lease_until }));
@@ -313,22 +356,80 @@ export class SqliteStore implements Store {
     this.write(now, () => this.agents.setStatus(name, status, now, reason));
   }
 
+  // ------------------------------------------------------------------ workflows
+
+  async defineWorkflow(spec: WorkflowSpec, version: number | null, now: number): Promise<{ workflow: Workflow; created: boolean }> {
+    return this.write(now, () => this.defs.define(spec, version, now));
+  }
+
+  async getWorkflow(name: string, version?: number): Promise<Workflow> {
+    return this.defs.get(name, version);
+  }
+
+  async listWorkflows(): Promise<(Workflow & { versions: number })[]> {
+    return this.defs.list();
+  }
+
+  async createRun(name: string, version: number | undefined, inputs: unknown, defaults: TaskDefaults, now: number): Promise<WorkflowRun> {
+    return this.write(now, () => this.runViews.get(this.runs.create(name, version, inputs, defaults, now)));
+  }
+
+  async getRun(id: number): Promise<WorkflowRun> {
+    return this.runViews.get(id);
+  }
+
+  async listRuns(filter: RunFilter): Promise<WorkflowRun[]> {
+    return this.runViews.list(filter);
+  }
+
+  async pauseRun(id: number, now: number): Promise<WorkflowRun> {
+    return this.write(now, () => (this.runs.pause(id, now), this.runViews.get(id)));
+  }
+
+  async resumeRun(id: number, now: number): Promise<WorkflowRun> {
+    return this.write(now, () => (this.runs.resume(id, now), this.runViews.get(id)));
+  }
+
+  async cancelRun(id: number, reason: string, now: number): Promise<{ run: WorkflowRun; running: { taskId: number; attempt: number }[] }> {
+    return this.write(now, () => {
+      const running = this.runs.cancel(id, reason, now);
+      return { run: this.runViews.get(id), running };
+    });
+  }
+
+  async retryRun(id: number, now: number): Promise<WorkflowRun> {
+    return this.write(now, () => (this.runs.retry(id, now), this.runViews.get(id)));
+  }
+
   // ------------------------------------------------------------------ observation
 
   async readEvents(afterSeq: number, limit: number, filter: { types?: string[]; subject?: string } = {}): Promise<HiveEvent[]> {
-    const where = ['seq > ?'];
-    const args: unknown[] = [afterSeq];
-    if (filter.types?.length) {
-      where.push(`type IN (${filter.types.map(() => '?').join(', ')})`);
-      args.push(...filter.types);
+    const max = Math.min(Math.max(limit, 1), 10_000);
+    const types = filter.types?.length ? ` AND type IN (${filter.types.map(() => '?').join(', ')})` : '';
+    const typeArgs = filter.types?.length ? filter.types : [];
+    let rows: Parameters<typeof toEvent>[0][];
+    if (filter.subject === undefined || filter.subject === '') {
+      rows = this.db.q(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ?${types} ORDER BY seq LIMIT ?`).all(afterSeq, ...typeArgs, max) as typeof rows;
+    } else {
+      const taskId = taskIdOf(filter.subject);
+      // events outside any task chain, by the partial index; for a task, its chain too, walked from the newest
+      // event back to the first one after `afterSeq`
+      const unchained = `SELECT ${EVENT_COLUMNS} FROM events WHERE subject = ? AND prev IS NULL AND seq > ?${types}`;
+      rows = (taskId === null
+        ? this.db.q(`${unchained} ORDER BY seq LIMIT ?`).all(filter.subject, afterSeq, ...typeArgs, max)
+        : this.db.q(`WITH RECURSIVE chain(seq) AS (
+              SELECT last_seq FROM tasks WHERE id = ? AND last_seq > ?
+              UNION ALL
+              SELECT e.prev FROM events AS e JOIN chain ON e.seq = chain.seq WHERE e.prev > ?
+            )
+            SELECT ${EVENT_COLUMNS} FROM events WHERE seq IN (SELECT seq FROM chain)${types}
+            UNION ALL ${unchained} ORDER BY seq LIMIT ?`).all(taskId, afterSeq, afterSeq, ...typeArgs, filter.subject, afterSeq, ...typeArgs, max)) as typeof rows;
     }
-    if (filter.subject) {
-      where.push('subject = ?');
-      args.push(filter.subject);
-    }
-    args.push(Math.min(Math.max(limit, 1), 10_000));
-    const rows = this.db.q(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Parameters<typeof toEvent>[0][];
     return rows.map(toEvent);
+  }
+
+  async recordEvent(type: string, subject: string, data: Record<string, unknown>, now: number): Promise<void> {
+    this.write(now, () => this.db.event(now, type, subject, data));
   }
 
   async lastEventSeq(): Promise<number> {
