@@ -1,4 +1,5 @@
 import type { Agent, Task, Usage } from './types.js';
+import type { AttemptAbort } from './abort.js';
 
 /**
  * The AgentRuntime port: turns one attempt of a task into a running program and reports what it does.
@@ -46,8 +47,8 @@ export interface RunRequest {
   timeoutMs: number;
   /** Extra environment: HIVE_TASK_ID, HIVE_ATTEMPT, HIVE_AGENT, ... */
   env: Record<string, string>;
-  /** Aborted on cancel, lease loss or shutdown; `signal.reason` is a HiveError naming why. */
-  signal: AbortSignal;
+  /** Aborted on cancel, lease loss or shutdown; `abort.reason` is a HiveError naming why. */
+  abort: AttemptAbort;
 }
 
 export interface RuntimeHost {

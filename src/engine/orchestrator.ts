@@ -154,7 +154,7 @@ export class Orchestrator {
 
   private async shutdown(): Promise<void> {
     while (this.supervisor.runningCount() > 0 && Date.now() < this.drainUntil) await sleep(20);
-    for (const e of this.supervisor.executions()) e.controller.abort(new HiveError('SHUTDOWN', 'the orchestrator is stopping'));
+    for (const e of this.supervisor.executions()) e.abort.abort(new HiveError('SHUTDOWN', 'the orchestrator is stopping'));
     const hard = Date.now() + this.options.killGraceMs + 2_000;
     while (this.supervisor.runningCount() > 0 && Date.now() < hard) await sleep(10);
     for (const t of this.timers) clearInterval(t);
@@ -207,7 +207,7 @@ export class Orchestrator {
     for (const e of this.scheduler.running()) {
       const t = await this.store.getTask(e.taskId).catch(() => null);
       if (!t || t.status !== 'running' || t.attempts !== e.attempt) {
-        e.controller.abort(new HiveError('CANCELLED', `task ${e.taskId} attempt ${e.attempt} was settled by another process`));
+        e.abort.abort(new HiveError('CANCELLED', `task ${e.taskId} attempt ${e.attempt} was settled by another process`));
       }
     }
   }

@@ -4,6 +4,7 @@ import type { ResolvedOptions } from '../core/options.js';
 import type { RunOutcome, RunRequest, RuntimeEvent } from '../core/runtime.js';
 import type { Claim, Store } from '../core/store.js';
 import { ZERO_USAGE, type Usage } from '../core/types.js';
+import { LazyAbort } from '../core/abort.js';
 import { withWorkspaceResult, workspaceOf, type WorkspacePort } from '../core/workspace.js';
 import { execKey, type Execution, type Supervisor } from './supervisor.js';
 
@@ -97,7 +98,7 @@ export class Scheduler {
     }
     const a = h.agent;
     const logPath = a.runtime.kind === 'inline' ? null : attemptLogPath(this.options.dataDir, c.task.id, c.attempt);
-    const exec: Execution = { taskId: c.task.id, attempt: c.attempt, agent: h, controller: new AbortController(), usage: ZERO_USAGE, result: undefined, startedAt: now, progress: null, logPath };
+    const exec: Execution = { taskId: c.task.id, attempt: c.attempt, agent: h, abort: new LazyAbort(), usage: ZERO_USAGE, result: undefined, startedAt: now, progress: null, logPath };
     h.running.set(execKey(c.task.id, c.attempt), exec);
     const dataDir = this.options.dataDir;
     const req: RunRequest = {
@@ -109,11 +110,11 @@ export class Scheduler {
       ...(logPath !== null && c.attempt > 1 ? { previousLogPaths: Array.from({ length: c.attempt - 1 }, (_, i) => attemptLogPath(dataDir, c.task.id, c.attempt - 1 - i)) } : {}),
       timeoutMs: c.task.timeoutMs || a.limits.timeoutMs || this.options.taskDefaults.timeoutMs,
       env: { HIVE_TASK_ID: String(c.task.id), HIVE_ATTEMPT: String(c.attempt), HIVE_AGENT: a.name, HIVE_DATA_DIR: dataDir },
-      signal: exec.controller.signal,
+      abort: exec.abort,
     };
     if (this.workspaces && workspaceOf(a)) {
       // the task's git worktree (or the shared repository) first: a failure fails the attempt (WORKSPACE_FAILED)
-      this.workspaces.prepare({ agent: a, task: c.task, attempt: c.attempt, logPath, env: req.env, timeoutMs: req.timeoutMs, signal: req.signal }).then(
+      this.workspaces.prepare({ agent: a, task: c.task, attempt: c.attempt, logPath, env: req.env, timeoutMs: req.timeoutMs, signal: exec.abort.signal }).then(
         (prep) => {
           exec.workspace = prep;
           this.run(exec, { ...req, workdir: prep.workdir, env: { ...req.env, ...prep.env } });
@@ -179,7 +180,7 @@ export class Scheduler {
     if (prep && this.workspaces) {
       // branch, diff stat and cleanup before the slot is free (a shared repository has one writer)
       exec.workspace = undefined;
-      const ok = outcome.ok && !exec.controller.signal.aborted;
+      const ok = outcome.ok && !exec.abort.aborted;
       this.workspaces.finish(prep, ok).then(
         (report) => this.finish(exec, ok ? { ...outcome, result: withWorkspaceResult(outcome.result !== undefined ? outcome.result : exec.result, report) } : outcome),
         (err: unknown) => {
@@ -191,7 +192,7 @@ export class Scheduler {
     }
     exec.agent.running.delete(execKey(exec.taskId, exec.attempt));
     this.wake(); // before the report, so the next claim's transaction carries it (group commit)
-    const reason = exec.controller.signal.aborted ? exec.controller.signal.reason : undefined;
+    const reason = exec.abort.reason;
     const abortCode = reason instanceof HiveError ? reason.code : undefined;
     if (abortCode && SETTLED_ELSEWHERE.has(abortCode)) {
       // the store ended this attempt already; its process is dead now, so its locks can go
@@ -234,7 +235,7 @@ export class Scheduler {
     let found = false;
     for (const e of this.supervisor.executions()) {
       if (e.taskId === taskId && (attempt === undefined || e.attempt === attempt)) {
-        e.controller.abort(reason);
+        e.abort.abort(reason);
         found = true;
       }
     }

@@ -6,6 +6,7 @@ import type { Store } from '../core/store.js';
 import type { Agent, Usage } from '../core/types.js';
 import type { Clock } from '../core/clock.js';
 import type { PreparedWorkspace } from '../core/workspace.js';
+import type { LazyAbort } from '../core/abort.js';
 
 export const execKey = (taskId: number, attempt: number): string => `${taskId}:${attempt}`;
 
@@ -14,7 +15,8 @@ export interface Execution {
   taskId: number;
   attempt: number;
   agent: AgentHandle;
-  controller: AbortController;
+  /** Aborted on cancel, lease loss, shutdown or the agent's removal (its AbortSignal is made on first use). */
+  abort: LazyAbort;
   usage: Usage;
   result: unknown;
   startedAt: number;
@@ -195,7 +197,7 @@ export class Supervisor {
   private async stopHandle(h: AgentHandle, code: 'AGENT_REMOVED' | 'AGENT_CHANGED' | 'SHUTDOWN', graceMs = this.settings.killGraceMs): Promise<void> {
     this.handles.delete(h.agent.id);
     h.ready = false;
-    for (const e of h.running.values()) e.controller.abort(new HiveError(code === 'AGENT_CHANGED' ? 'SHUTDOWN' : code, `agent ${h.agent.name} ${code === 'AGENT_REMOVED' ? 'was removed' : 'is restarting'}`));
+    for (const e of h.running.values()) e.abort.abort(new HiveError(code === 'AGENT_CHANGED' ? 'SHUTDOWN' : code, `agent ${h.agent.name} ${code === 'AGENT_REMOVED' ? 'was removed' : 'is restarting'}`));
     try {
       await h.runtime.stop(graceMs);
     } catch (err) {

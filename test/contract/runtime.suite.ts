@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { LazyAbort } from '../../src/core/abort.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,7 +150,7 @@ export function makeRequest(dir: string, agent: Agent, over: Partial<RunRequest>
     logPath: join(dir, 'logs', `${task.id}.log`),
     timeoutMs: 0,
     env: { HIVE_TASK_ID: String(task.id), HIVE_ATTEMPT: '1', HIVE_AGENT: agent.name },
-    signal: new AbortController().signal,
+    abort: new LazyAbort(),
     ...over,
   };
 }
@@ -252,8 +253,8 @@ export function runRuntimeSuite(name: string, make: (b: Behaviour) => RuntimeTar
 
     it('stops an aborted attempt with the abort reason’s code (CANCELLED)', async () => {
       await run('hang', async ({ events, go }) => {
-        const ctl = new AbortController();
-        const pending = go({ signal: ctl.signal });
+        const ctl = new LazyAbort();
+        const pending = go({ abort: ctl });
         const started = await events.first('started');
         const t0 = Date.now();
         ctl.abort(new HiveError('CANCELLED', 'cancelled by a test'));
@@ -268,13 +269,13 @@ export function runRuntimeSuite(name: string, make: (b: Behaviour) => RuntimeTar
 
     it('keeps any HiveError code of the abort reason, and uses CANCELLED for any other reason', async () => {
       await run('hang', async ({ events, go }) => {
-        const a = new AbortController();
-        const first = go({ signal: a.signal });
+        const a = new LazyAbort();
+        const first = go({ abort: a });
         await events.first('started');
         a.abort(new HiveError('SHUTDOWN', 'the orchestrator is stopping'));
         assert.equal((await first).code, 'SHUTDOWN');
-        const b = new AbortController();
-        const second = go({ signal: b.signal, task: makeTask() });
+        const b = new LazyAbort();
+        const second = go({ abort: b, task: makeTask() });
         await new Promise((r) => setTimeout(r, 50));
         b.abort(new Error('whatever'));
         assert.equal((await second).code, 'CANCELLED');
@@ -283,9 +284,9 @@ export function runRuntimeSuite(name: string, make: (b: Behaviour) => RuntimeTar
 
     it('settles at once, without starting anything, when the signal is already aborted', async () => {
       await run('ok', async ({ events, go }) => {
-        const ctl = new AbortController();
+        const ctl = new LazyAbort();
         ctl.abort(new HiveError('LEASE_EXPIRED', 'lease lost'));
-        const o = await go({ signal: ctl.signal });
+        const o = await go({ abort: ctl });
         assert.equal(o.ok, false);
         assert.equal(o.code, 'LEASE_EXPIRED');
         assert.equal(events.of('started').length, 0);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { LazyAbort } from '../../src/core/abort.js';
+import { HiveError } from '../../src/core/errors.js';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -43,22 +45,22 @@ interface Ran {
  */
 async function runIn(
   agent: Agent,
-  opts: { prompt?: string; req?: Partial<RunRequest>; during?: (ctx: { dir: string; req: RunRequest; events: Events; pid: number; abort: AbortController }) => Promise<void> } = {},
+  opts: { prompt?: string; req?: Partial<RunRequest>; during?: (ctx: { dir: string; req: RunRequest; events: Events; pid: number; abort: LazyAbort }) => Promise<void> } = {},
 ): Promise<Ran> {
   return withTempDir(async (dir) =>
     withRuntime(agent.runtime.kind === 'command' ? createCommandRuntime : createPresetRuntime, agent, async (rt) => {
       const events = new Events();
-      const abort = new AbortController();
+      const abort = new LazyAbort();
       const task = makeTask({ prompt: opts.prompt ?? 'hello' });
       const base = makeRequest(dir, agent, { task });
-      const req = makeRequest(dir, agent, { task, signal: abort.signal, ...opts.req, env: { ...base.env, HIVE_DATA_DIR: dir, ...opts.req?.env } });
+      const req = makeRequest(dir, agent, { task, abort: abort, ...opts.req, env: { ...base.env, HIVE_DATA_DIR: dir, ...opts.req?.env } });
       const running = rt.run(req, events.emit);
       if (opts.during) {
         try {
           const started = await events.first('started');
           await opts.during({ dir, req, events, pid: started.pid!, abort });
         } catch (err) {
-          abort.abort(); // never leave the agent running
+          abort.abort(new HiveError('CANCELLED', 'the test ended')); // never leave the agent running
           await running;
           throw err;
         }
@@ -148,7 +150,7 @@ describe('tmux runtime', () => {
         assert.equal(pgrp(agents[0]), pid, "started names the leader of the agent's process group");
         assert.ok(readFileSync(`/proc/${agents[0]}/environ`, 'utf8').split('\0').includes(`HIVE_DATA_DIR=${dir}`), 'crash recovery finds the agent by HIVE_DATA_DIR');
         seen = { agent: agents[0], pid, session, socket, req };
-        abort.abort();
+        abort.abort(new HiveError('CANCELLED', 'the test ended'));
       },
     });
     assert.equal(o.code, 'CANCELLED');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { LazyAbort } from '../../src/core/abort.js';
 import { readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -131,9 +132,9 @@ describe('worker runtime', () => {
     await withWorker(
       agent,
       async ({ rt, dir }) => {
-        const ctl = new AbortController();
+        const ctl = new LazyAbort();
         const events = new Events();
-        const pending = rt.run(makeRequest(dir, agent, { signal: ctl.signal, task: makeTask({ metadata: { mode: 'wait' } }) }), events.emit);
+        const pending = rt.run(makeRequest(dir, agent, { abort: ctl, task: makeTask({ metadata: { mode: 'wait' } }) }), events.emit);
         await events.first('started');
         const t0 = Date.now();
         ctl.abort(new HiveError('CANCELLED', 'user cancelled'));

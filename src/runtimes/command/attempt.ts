@@ -49,7 +49,7 @@ export interface OutputSignals {
  * group so background children never outlive the attempt. Resolves once, never rejects.
  */
 export function runProcessAttempt(plan: AttemptPlan, req: RunRequest, emit: (e: RuntimeEvent) => void): Promise<RunOutcome> {
-  if (req.signal.aborted) return Promise.resolve(abortOutcome(req.signal.reason));
+  if (req.abort.aborted) return Promise.resolve(abortOutcome(req.abort.reason));
   return new Promise((resolve) => new ProcessAttempt(plan, req, emit, resolve));
 }
 
@@ -110,8 +110,8 @@ class ProcessAttempt {
     if (this.req.timeoutMs > 0) this.timer = setTimeout(() => this.onTimeout(), this.req.timeoutMs);
     this.watchIdle();
     // a launcher that starts the program asynchronously (tmux) may report it after an abort
-    if (this.req.signal.aborted) this.onAbort();
-    else this.req.signal.addEventListener('abort', this.onAbort, { once: true });
+    if (this.req.abort.aborted) this.onAbort();
+    else this.req.abort.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
   private watchIdle(): void {
@@ -120,7 +120,7 @@ class ProcessAttempt {
   }
 
   private readonly onAbort = (): void => {
-    const { code, message } = abortReason(this.req.signal.reason);
+    const { code, message } = abortReason(this.req.abort.reason);
     this.stop(code, message);
   };
 
@@ -174,7 +174,7 @@ class ProcessAttempt {
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.exit = { code, signal };
     this.clearTimers();
-    this.req.signal.removeEventListener('abort', this.onAbort);
+    this.req.abort.signal.removeEventListener('abort', this.onAbort);
     // When stopping, terminateGroup gives the rest of the group its grace; otherwise nothing may outlive the leader.
     if (this.terminating === null && this.pid !== null) killProcessGroup(this.pid, 'SIGKILL');
   }

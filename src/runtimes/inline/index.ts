@@ -50,7 +50,7 @@ function race(pending: PromiseLike<unknown>, signal: AbortSignal): Promise<RunOu
 /**
  * Runs a function in the orchestrator's process. This is the hot path of the throughput benchmark, so a call
  * with no timeout allocates only its context, and a synchronous function's outcome is built without any
- * listener or timer.
+ * listener, timer or AbortSignal.
  */
 class InlineRuntime implements AgentRuntime {
   readonly kind = 'inline';
@@ -67,23 +67,31 @@ class InlineRuntime implements AgentRuntime {
   run(req: RunRequest, emit: (e: RuntimeEvent) => void): Promise<RunOutcome> {
     const fn = this.fn;
     if (fn === undefined) return Promise.resolve(failure('SPAWN_FAILED', this.missing));
-    if (req.signal.aborted) return Promise.resolve(abortOutcome(req.signal.reason));
+    const abort = req.abort;
+    if (abort.aborted) return Promise.resolve(abortOutcome(abort.reason));
     emit(STARTED);
     if (req.timeoutMs > 0) return this.runWithTimeout(fn, req, emit);
     let value: unknown;
     try {
-      value = fn(req.task, { attempt: req.attempt, signal: req.signal, emit });
+      // the signal is read (and so made) only by a function that asks for it
+      value = fn(req.task, {
+        attempt: req.attempt,
+        get signal() {
+          return abort.signal;
+        },
+        emit,
+      });
     } catch (err) {
       return Promise.resolve(thrown(err));
     }
-    return isThenable(value) ? race(value, req.signal) : Promise.resolve(success(value));
+    return isThenable(value) ? race(value, abort.signal) : Promise.resolve(success(value));
   }
 
   /** The function sees one signal that aborts on the caller's abort or on the timeout, whichever comes first. */
   private async runWithTimeout(fn: InlineFn, req: RunRequest, emit: (e: RuntimeEvent) => void): Promise<RunOutcome> {
     const ctl = new AbortController();
-    const forward = (): void => ctl.abort(req.signal.reason);
-    req.signal.addEventListener('abort', forward, { once: true });
+    const forward = (): void => ctl.abort(req.abort.reason);
+    req.abort.signal.addEventListener('abort', forward, { once: true });
     const timer = setTimeout(() => ctl.abort(new HiveError('TIMEOUT', `timed out after ${req.timeoutMs} ms`)), req.timeoutMs);
     try {
       const value = fn(req.task, { attempt: req.attempt, signal: ctl.signal, emit });
@@ -92,7 +100,7 @@ class InlineRuntime implements AgentRuntime {
       return thrown(err);
     } finally {
       clearTimeout(timer);
-      req.signal.removeEventListener('abort', forward);
+      req.abort.signal.removeEventListener('abort', forward);
     }
   }
 

@@ -40,7 +40,7 @@ export class WorkerAttempt {
     this.key = attemptKey(req.task.id, req.attempt);
     this.log = req.logPath === null ? null : new LogFile(req.logPath, (line) => emit({ type: 'log', stream: 'stderr', line }));
     if (req.timeoutMs > 0) this.timer = setTimeout(() => this.cancel('TIMEOUT', `timed out after ${req.timeoutMs} ms`), req.timeoutMs);
-    req.signal.addEventListener('abort', this.onAbort, { once: true });
+    req.abort.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
   dispatch(conn: WorkerConnection): void {
@@ -94,7 +94,7 @@ export class WorkerAttempt {
   }
 
   private readonly onAbort = (): void => {
-    const { code, message } = abortReason(this.req.signal.reason);
+    const { code, message } = abortReason(this.req.abort.reason);
     this.cancel(code, message);
   };
 
@@ -102,7 +102,7 @@ export class WorkerAttempt {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.timer);
-    this.req.signal.removeEventListener('abort', this.onAbort);
+    this.req.abort.signal.removeEventListener('abort', this.onAbort);
     this.owner.release(this);
     const final = this.cancelled === null ? outcome : { ...outcome, ok: false, code: this.cancelled.code, error: this.cancelled.message };
     this.log?.close();

@@ -72,7 +72,7 @@ export class WorkerRuntime implements AgentRuntime, AttemptOwner {
   }
 
   run(req: RunRequest, emit: (e: RuntimeEvent) => void): Promise<RunOutcome> {
-    if (req.signal.aborted) return Promise.resolve(abortOutcome(req.signal.reason));
+    if (req.abort.aborted) return Promise.resolve(abortOutcome(req.abort.reason));
     if (this.state === 'idle') return Promise.resolve(failure('SPAWN_FAILED', `worker agent ${this.agent.name} is not running: start() was not called or failed`));
     if (this.state === 'stopping' || this.state === 'stopped') return Promise.resolve(failure('SHUTDOWN', `worker agent ${this.agent.name} is stopping`));
     return new Promise((resolve) => {
