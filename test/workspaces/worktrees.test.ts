@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { attemptLogPath } from '../../src/engine/scheduler.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,7 +70,7 @@ test('each task works in its own worktree on its own branch from the base; branc
       assert.equal(sh(repo, 'show', `hive/coder/${id}:task-${id}.txt`), String(id));
       assert.equal(w.head, sh(repo, 'rev-parse', `hive/coder/${id}`));
       assert.ok(!existsSync(path), 'on_success: the worktree was removed');
-      assert.match(readFileSync(join(data, 'logs', String(id), '1.log'), 'utf8'), new RegExp(`created the worktree .*coder/${id} on branch hive/coder/${id} from develop`));
+      assert.match(readFileSync(attemptLogPath(data, id, 1), 'utf8'), new RegExp(`created the worktree .*coder/${id} on branch hive/coder/${id} from develop`));
     }
     assert.deepEqual(branches(repo), ['develop', ...ids.map((id) => `hive/coder/${id}`), 'main'].sort());
     // the repository itself was not touched
@@ -115,12 +116,11 @@ echo '{"ok":true}'`,
     // the ignored copies are not part of the diff; setup's marker and wip.txt are
     assert.equal(w.commits, 1);
     assert.equal(w.diffStat, '2 files changed, +1 -0');
-    const logs = join(hive.options.dataDir, 'logs', String(t.id));
-    const log1 = readFileSync(join(logs, '1.log'), 'utf8');
+    const log1 = readFileSync(attemptLogPath(hive.options.dataDir, t.id, 1), 'utf8');
     assert.match(log1, /copied \.env, config\/local\.json/);
     assert.match(log1, /setup: echo/);
     assert.match(log1, /attempt 1 fails/);
-    const log2 = readFileSync(join(logs, '2.log'), 'utf8');
+    const log2 = readFileSync(attemptLogPath(hive.options.dataDir, t.id, 2), 'utf8');
     assert.match(log2, /reusing the worktree .*builder\/\d+ on branch hive\/builder\/\d+/);
     assert.doesNotMatch(log2, /setup: echo/);
   } finally {
@@ -143,7 +143,7 @@ test('a failing setup command fails the attempt with WORKSPACE_FAILED, its outpu
     const attempts = await hive.attempts(t.id);
     assert.deepEqual(attempts.map((a) => a.errorCode), ['WORKSPACE_FAILED', 'WORKSPACE_FAILED']);
     // the retry ran setup again (it never succeeded) in the same worktree, and the agent never ran
-    const log2 = readFileSync(join(hive.options.dataDir, 'logs', String(t.id), '2.log'), 'utf8');
+    const log2 = readFileSync(attemptLogPath(hive.options.dataDir, t.id, 2), 'utf8');
     assert.match(log2, /reusing the worktree/);
     assert.match(log2, /npm ERR! missing package.json/);
     assert.match(log2, /setup failed: exit code 3/);
@@ -357,7 +357,7 @@ test('a worktree on the task\'s branch left without Hive\'s metadata (a crash ri
     const done = await hive.getTask(t.id);
     assert.equal(done.status, 'completed', done.error ?? '');
     assert.deepEqual([ws(done.result).baseCommit, ws(done.result).commits, ws(done.result).removed], [head, 1, true]);
-    assert.match(readFileSync(join(hive.options.dataDir, 'logs', String(t.id), '1.log'), 'utf8'), /reusing the worktree/);
+    assert.match(readFileSync(attemptLogPath(hive.options.dataDir, t.id, 1), 'utf8'), /reusing the worktree/);
   } finally {
     await cleanup();
   }
