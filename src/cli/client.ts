@@ -5,7 +5,7 @@ import { agentFromJson, attemptFromJson, taskFromJson, type AgentJson, type Task
 import type { AgentSpec, StatusCounts, TaskFilter, TokenInfo, TokenRole } from '../core/store.js';
 import { resolveTaskInput, type TaskInput } from '../core/task-input.js';
 import { DEFAULT_OPTIONS } from '../core/options.js';
-import { workspaceOf } from '../core/workspace.js';
+import { runtimeWithoutWorkspace, workspaceOf } from '../core/workspace.js';
 import type { Agent, Attempt, HiveEvent, Task } from '../core/types.js';
 import { runFromJson, workflowFromJson, type RunJson, type WorkflowJson } from '../core/present-workflow.js';
 import type { RunFilter, Workflow, WorkflowRun } from '../core/workflow.js';
@@ -189,12 +189,14 @@ export class RemoteClient implements HiveClient {
   }
   async registerAgent(spec: AgentSpec): Promise<Agent> {
     if (spec.runtime.kind === 'inline') throw new HiveError('VALIDATION_FAILED', 'inline agents can only be registered in-process', { details: { issues: [{ path: 'runtime', message: 'inline is not available remotely' }] } });
-    if (workspaceOf(spec)) throw new HiveError('VALIDATION_FAILED', 'agents with a workspace are registered from hive.yaml (or the library API), not over HTTP yet', { details: { issues: [{ path: 'workspace', message: 'not available remotely' }] } });
-    const { kind, ...options } = spec.runtime;
+    const { kind, ...options } = runtimeWithoutWorkspace(spec.runtime);
     const l = spec.limits;
+    // paths (workdir, workspace repo and root) are the server's: the CLI resolved relative ones against its own cwd
+    const workspace = workspaceOf(spec);
     const body = {
       name: spec.name, role: spec.role, capabilities: spec.capabilities, runtime: kind, ...options, slots: spec.slots, env: spec.env, ...(spec.workdir ? { workdir: spec.workdir } : {}), timeoutMs: l.timeoutMs,
       ...(l.idleTimeoutMs !== undefined ? { idleTimeoutMs: l.idleTimeoutMs } : {}), ...(l.exitGraceMs !== undefined ? { exitGraceMs: l.exitGraceMs } : {}),
+      ...(workspace ? { workspace } : {}),
     };
     return agentFromJson(await this.call('POST', '/api/v1/agents', { body }));
   }

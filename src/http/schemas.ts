@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PRESET_TOOLS, PRIORITIES, TASK_STATUSES } from '../core/types.js';
 import { LIMITS } from '../core/task-input.js';
 import { RUN_STATUSES, STEP_STATUSES } from '../core/workflow.js';
+import { CLEANUP_POLICIES, WORKSPACE_MODES } from '../core/workspace.js';
 
 /**
  * Request and response schemas of /api/v1: they validate requests (fastify-type-provider-zod) and generate
@@ -69,6 +70,20 @@ export const AgentInputSchema = z
     timeoutMs: ms.optional(),
     idleTimeoutMs: ms.optional().describe('watchdog: kill after this long without output (IDLE_TIMEOUT); 0 = off'),
     exitGraceMs: ms.optional().describe('watchdog: kill this long after a final result, keeping the result (HUNG_AFTER_RESULT); 0 = off'),
+    workspace: z
+      .object({
+        repo: z.string().min(1).max(4096).describe('absolute path of the git repository (its top-level directory), inside the allowed workspace roots'),
+        mode: z.enum(WORKSPACE_MODES).optional().describe('worktree (default): a git worktree per task; shared: the repository itself, one writer'),
+        base: z.string().min(1).max(250).optional().describe('worktree: the branch or commit new worktrees start from'),
+        branch: z.string().min(1).max(250).optional().describe('worktree: branch name template with {task} (and {agent}); default hive/{agent}/{task}'),
+        root: z.string().min(1).max(4096).optional().describe('worktree: absolute directory the worktrees go in; default <data>/worktrees'),
+        cleanup: z.enum(CLEANUP_POLICIES).optional().describe('when a worktree is removed: on_success (default), always, never'),
+        setup: z.string().min(1).max(10_000).optional().describe('shell command run once per worktree before its first attempt'),
+      })
+      .strict()
+      .nullable()
+      .optional()
+      .describe('a git workspace per task (docs/workspaces.md); null removes it'),
   })
   .strict();
 

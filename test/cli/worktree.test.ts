@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/cli/config.js';
 import { createHive } from '../../src/index.js';
 import type { WorktreeStatus } from '../../src/core/workspace.js';
-import { HIVE_BIN, tempDir, waitFinal } from '../helpers/hive.js';
+import { HIVE_BIN, startUp, tempDir, waitFinal } from '../helpers/hive.js';
 import { branches, makeRepo } from '../helpers/git.js';
 
 function hive(dir: string, ...args: string[]): { code: number | null; out: string; err: string } {
@@ -109,6 +109,52 @@ agents:
     const out = hive(t.dir, 'agent', 'add', 'far', '--command', 'true', '--workdir', '/');
     assert.equal(out.code, 2);
     assert.match(out.err, /^error VALIDATION_FAILED: invalid agent far: workdir: \/ is outside the allowed workspace roots/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('hive agent add: preset, watchdog, tmux and workspace flags, locally and with --server (same stored agent); workspace flags without --workspace are refused', async () => {
+  const t = tempDir();
+  try {
+    makeRepo(join(t.dir, 'app'));
+    const flags = ['--runtime', 'claude-code', '--model', 'claude-sonnet-4', '--permission-mode', 'acceptEdits', '--max-turns', '7', '--extra-arg', '--verbose', '--binary', '/opt/claude', '--tmux',
+      '--cap', 'code', '--slots', '2', '--idle-timeout', '5m', '--exit-grace', '10s', '--workspace', 'app', '--base', 'main', '--branch', 'ai/{agent}/{task}', '--cleanup', 'never', '--setup', 'npm ci'];
+    const local = hive(t.dir, 'agent', 'add', 'claude', ...flags, '--json');
+    assert.equal(local.code, 0, local.err);
+    const want = {
+      runtime: { kind: 'claude-code', model: 'claude-sonnet-4', permissionMode: 'acceptEdits', maxTurns: 7, extraArgs: ['--verbose'], binary: '/opt/claude', tmux: true,
+        workspace: { repo: join(t.dir, 'app'), mode: 'worktree', base: 'main', branch: 'ai/{agent}/{task}', cleanup: 'never', setup: 'npm ci' } },
+      limits: { idleTimeoutMs: 300_000, exitGraceMs: 10_000 },
+    };
+    const a = JSON.parse(local.out);
+    assert.deepEqual(a.runtime, want.runtime);
+    assert.equal(a.limits.idleTimeoutMs, want.limits.idleTimeoutMs);
+    assert.equal(a.limits.exitGraceMs, want.limits.exitGraceMs);
+    assert.equal(a.slots, 2);
+
+    const bad = hive(t.dir, 'agent', 'add', 'x', '--command', 'true', '--base', 'main');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /^error VALIDATION_FAILED: .*workspace\.base.*needs --workspace <repo>/);
+    const mode = hive(t.dir, 'agent', 'add', 'x', '--command', 'true', '--workspace', 'app', '--workspace-mode', 'copy');
+    assert.equal(mode.code, 2);
+    assert.match(mode.err, /^error VALIDATION_FAILED: invalid agent: workspace\.mode/);
+
+    const up = await startUp(t.dir);
+    try {
+      const token = readFileSync(join(t.dir, '.hive', 'admin.token'), 'utf8').trim();
+      const remote = hive(t.dir, '--server', up.base, '--token', token, 'agent', 'add', 'claude2', ...flags, '--json');
+      assert.equal(remote.code, 0, remote.err);
+      const b = JSON.parse(remote.out);
+      assert.deepEqual(b.runtime, want.runtime);
+      assert.equal(b.limits.idleTimeoutMs, want.limits.idleTimeoutMs);
+      assert.equal(b.limits.exitGraceMs, want.limits.exitGraceMs);
+      const far = hive(t.dir, '--server', up.base, '--token', token, 'agent', 'add', 'far', '--command', 'true', '--workspace', '/');
+      assert.equal(far.code, 2);
+      assert.match(far.err, /^error VALIDATION_FAILED: .*workspace\.repo/);
+    } finally {
+      await up.stop();
+    }
   } finally {
     t.cleanup();
   }

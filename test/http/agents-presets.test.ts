@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildApp } from '../../src/http/app.js';
 import { createToken } from '../../src/http/auth.js';
-import { testHive } from '../helpers/hive.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { workspaceOf } from '../../src/core/workspace.js';
+import { makeRepo } from '../helpers/git.js';
+import { tempDir, testHive, waitFinal } from '../helpers/hive.js';
 
 test('agents over HTTP: coding-agent presets with their options and watchdogs; command/worker options; wrong mixes are 400', async () => {
   const h = await testHive();
@@ -53,5 +57,61 @@ test('agents over HTTP: coding-agent presets with their options and watchdogs; c
   } finally {
     await app.close();
     await h.cleanup();
+  }
+});
+
+test('agents over HTTP: a workspace is set, kept by a PATCH of other fields, removed by null; a task runs in its worktree; bad ones are 400 and change nothing', async () => {
+  const t = tempDir();
+  const h = await testHive({ workspaceRoots: [t.dir] });
+  const app = await buildApp(h.hive);
+  const { token } = await createToken(h.hive.store, 'admin', 't');
+  const call = (method: 'POST' | 'PATCH' | 'GET', url: string, payload?: unknown) => app.inject({ method, url, payload: payload as object, headers: { authorization: `Bearer ${token}` } });
+  try {
+    const repo = join(t.dir, 'repo');
+    makeRepo(repo);
+    let r = await call('POST', '/api/v1/agents', { name: 'coder', command: ['sh', '-c', 'git rev-parse --abbrev-ref HEAD; echo made > made.txt'], workspace: { repo, cleanup: 'never' } });
+    assert.equal(r.statusCode, 201, r.body);
+    assert.deepEqual(r.json().runtime.workspace, { repo, cleanup: 'never', mode: 'worktree' });
+    r = await call('PATCH', '/api/v1/agents/coder', { slots: 2 });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.deepEqual(workspaceOf(await h.hive.getAgent('coder')), { repo, cleanup: 'never', mode: 'worktree' });
+    await h.hive.start();
+    const task = await h.hive.enqueue({ title: 'in a worktree' });
+    await waitFinal(h.hive, [task.id]);
+    const done = await h.hive.getTask(task.id);
+    assert.equal(done.status, 'completed', done.error ?? '');
+    assert.equal(done.output?.trim().split('\n')[0], `hive/coder/${task.id}`, 'it ran on its own branch');
+    const ws = (done.result as { workspace: { branch: string; diffStat: string } }).workspace;
+    assert.equal(ws.branch, `hive/coder/${task.id}`);
+    assert.equal(existsSync(join(repo, 'made.txt')), false, 'the repository itself is untouched');
+
+    for (const [body, field] of [
+      [{ name: 'w1', command: 'true', workspace: { repo: 'relative/repo' } }, 'workspace.repo'],
+      [{ name: 'w2', command: 'true', workspace: { repo: '/' } }, 'workspace.repo'],
+      [{ name: 'w3', command: 'true', workspace: { repo, mode: 'copy' } }, 'workspace.mode'],
+      [{ name: 'w4', command: 'true', workspace: { repo, branch: 'no-task-placeholder' } }, 'workspace.branch'],
+      [{ name: 'w5', command: 'true', workspace: { repo, color: 'red' } }, 'workspace'],
+      [{ name: 'w6', command: 'true', workdir: join(t.dir, 'w'), workspace: { repo } }, 'workdir'],
+      [{ name: 'w7', command: 'true', workspace: { repo: join(t.dir, 'not-a-repo') } }, 'workspace.repo'],
+    ] as const) {
+      r = await call('POST', '/api/v1/agents', body);
+      assert.equal(r.statusCode, 400, `${JSON.stringify(body)}: ${r.body}`);
+      assert.equal(r.json().error.code, 'VALIDATION_FAILED');
+      assert.ok(JSON.stringify(r.json().error).includes(field), `${field} in ${r.body}`);
+      assert.equal((await call('GET', `/api/v1/agents/${body.name}`)).statusCode, 404, `${body.name} was not created`);
+    }
+    // a second agent on the same worktree place is refused
+    r = await call('POST', '/api/v1/agents', { name: 'shared1', command: 'true', workspace: { repo, mode: 'shared' } });
+    assert.equal(r.statusCode, 201, r.body);
+    r = await call('POST', '/api/v1/agents', { name: 'shared2', command: 'true', workspace: { repo, mode: 'shared' } });
+    assert.equal(r.statusCode, 409, r.body);
+    assert.equal(r.json().error.code, 'CONFLICT');
+    r = await call('PATCH', '/api/v1/agents/coder', { workspace: null });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(workspaceOf(await h.hive.getAgent('coder')), null);
+  } finally {
+    await app.close();
+    await h.cleanup();
+    t.cleanup();
   }
 });

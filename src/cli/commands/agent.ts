@@ -23,15 +23,33 @@ export function registerAgentCommands(program: Command): void {
     .description('register (or update) an agent in the data directory')
     .option('--role <role>', 'free-form role')
     .option('--cap <capability>', 'capability (repeatable)', collect, [])
-    .option('--runtime <kind>', 'command | worker | inline | claude-code | codex | gemini | aider (presets: options in hive.yaml)', 'command')
+    .option('--runtime <kind>', 'command | worker | inline | claude-code | codex | gemini | aider', 'command')
     .option('--command <template>', 'command template: {prompt} {workdir} {task.id} {attempt} {agent}')
+    .option('--shell', 'command: run the command string through /bin/sh')
     .option('--fn <name>', 'inline function name (runtime inline)')
+    .option('--model <model>', 'presets: the model (--model / -m)')
+    .option('--permission-mode <mode>', 'presets: claude --permission-mode, codex -s, gemini --approval-mode')
+    .option('--max-turns <n>', 'claude-code: --max-turns')
+    .option('--extra-arg <arg>', 'presets: an argument added before the prompt (repeatable)', collect, [])
+    .option('--binary <path>', 'presets: the executable (default: the tool name on PATH)')
+    .option('--tmux', 'run each attempt in a tmux session (hive attach TASK)')
     .option('--slots <n>', 'tasks at once', '1')
     .option('--workdir <dir>', 'working directory')
     .option('--timeout <duration>', 'default per-task timeout')
+    .option('--idle-timeout <duration>', 'watchdog: kill after this long without output (0 = off)')
+    .option('--exit-grace <duration>', 'watchdog: kill this long after the final result, keeping it (0 = off)')
+    .option('--workspace <repo>', 'a git worktree per task of this repository (docs/workspaces.md)')
+    .option('--workspace-mode <mode>', 'worktree (default) | shared')
+    .option('--base <ref>', 'workspace: the branch or commit worktrees start from')
+    .option('--branch <template>', 'workspace: branch name template with {task} (default hive/{agent}/{task})')
+    .option('--cleanup <policy>', 'workspace: on_success (default) | always | never')
+    .option('--setup <command>', 'workspace: shell command run once per worktree')
     .option('--env <KEY=VALUE>', 'environment variable (repeatable)', collect, [])
     .option('--json', 'print the agent as JSON')
     .action(async (name: string, o, cmd: Command) => {
+      const given = <T>(key: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [key]: v });
+      const wsOnly = (['workspaceMode', 'base', 'branch', 'cleanup', 'setup'] as const).find((k) => o[k] !== undefined);
+      if (wsOnly && o.workspace === undefined) throw fieldError(wsOnly === 'workspaceMode' ? 'workspace.mode' : `workspace.${wsOnly}`, 'needs --workspace <repo>');
       const spec = agentFromInput(
         {
           name,
@@ -40,10 +58,20 @@ export function registerAgentCommands(program: Command): void {
           runtime: o.runtime,
           command: o.command,
           fn: o.fn,
+          ...given('shell', o.shell),
+          ...given('model', o.model),
+          ...given('permission_mode', o.permissionMode),
+          ...given('max_turns', parseIntFlag(o.maxTurns, 'max-turns', 1, 10_000)),
+          ...(o.extraArg.length ? { extra_args: o.extraArg } : {}),
+          ...given('binary', o.binary),
+          ...given('tmux', o.tmux),
           slots: parseIntFlag(o.slots, 'slots', 1, 1000),
           workdir: o.workdir,
           env: parseEnv(o.env),
-          limits: o.timeout ? { timeout: o.timeout } : {},
+          limits: { ...given('timeout', o.timeout), ...given('idle_timeout', o.idleTimeout), ...given('exit_grace', o.exitGrace) },
+          ...(o.workspace !== undefined
+            ? { workspace: { repo: o.workspace, ...given('mode', o.workspaceMode), ...given('base', o.base), ...given('branch', o.branch), ...given('cleanup', o.cleanup), ...given('setup', o.setup) } }
+            : {}),
         },
         process.cwd(),
       );

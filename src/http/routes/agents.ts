@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { agentJson } from '../../core/present.js';
 import { AGENT_STATUSES, PRESET_TOOLS, type AgentLimits, type RuntimeSpec } from '../../core/types.js';
 import { fieldError } from '../../core/errors.js';
-import { workspaceOf } from '../../core/workspace.js';
+import { workspaceOf, type WorkspaceSpec } from '../../core/workspace.js';
 import type { Orchestrator } from '../../engine/orchestrator.js';
 import { AgentInputSchema, AgentParams, AgentSchema, ErrorSchema } from '../schemas.js';
 
@@ -36,6 +36,12 @@ function runtimeOf(b: AgentBody, prev: RuntimeSpec | null): RuntimeSpec {
   const shell = b.shell ?? (same?.kind === 'command' ? same.shell : undefined);
   const tmux = b.tmux ?? (same?.kind === 'command' ? same.tmux : undefined);
   return { kind: 'command', command, ...(shell !== undefined ? { shell } : {}), ...(tmux !== undefined ? { tmux } : {}) };
+}
+
+/** The workspace a body sets (mode worktree unless given), removes (null), or keeps (absent: `prev`). */
+function workspaceOfBody(b: AgentBody, prev: WorkspaceSpec | null): WorkspaceSpec | null {
+  if (b.workspace === undefined) return prev;
+  return b.workspace === null ? null : { ...b.workspace, mode: b.workspace.mode ?? 'worktree' };
 }
 
 /** The watchdog limits a body sets. */
@@ -75,6 +81,7 @@ export function agentRoutes(app: FastifyInstance, hive: Orchestrator): void {
       env: b.env ?? {},
       workdir: b.workdir ?? null,
       limits: { ...limitsOf(b), timeoutMs: b.timeoutMs ?? 0, memoryMb: 0, contextTokens: 0, costBudgetUsd: 0 },
+      workspace: workspaceOfBody(b, null),
     });
     return reply.status(201).send(agentJson(a));
   });
@@ -104,8 +111,8 @@ export function agentRoutes(app: FastifyInstance, hive: Orchestrator): void {
       env: b.env ?? a.env,
       workdir: b.workdir ?? a.workdir,
       limits: { ...a.limits, ...limitsOf(b), ...(b.timeoutMs !== undefined ? { timeoutMs: b.timeoutMs } : {}) },
-      // the API does not set a workspace (hive.yaml does): a change of other fields keeps it
-      workspace: workspaceOf(a),
+      // absent: a change of other fields keeps the workspace
+      workspace: workspaceOfBody(b, workspaceOf(a)),
     }));
   });
 
