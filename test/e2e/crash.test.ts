@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHive } from '../../src/index.js';
-import { findProcessesWithEnv, isProcessAlive } from '../../src/runtimes/process.js';
+import { assertNothingLeftBehind } from '../helpers/crash.js';
 import { HIVE_BIN, ROOT, allEvents, sleep, tempDir, waitFor } from '../helpers/hive.js';
 
 const TASKS = 40;
@@ -71,25 +71,7 @@ test('kill -9 of `hive up` at random moments, repeatedly: every task completes e
     assert.ok(killedWithRunning >= 1, 'no kill hit a running attempt');
     assert.ok(events.some((e) => e.type === 'task.failed' && e.data.code === 'ORCHESTRATOR_LOST'), 'no attempt was recovered with ORCHESTRATOR_LOST');
 
-    // no lease is held, no agent process of this data dir survives, every orphan is dead
-    assert.equal((await reader.store.runningAttempts()).length, 0);
-    assert.deepEqual(findProcessesWithEnv('HIVE_DATA_DIR', join(t.dir, 'data')), []);
-    for (const pid of orphanPids) assert.ok(!isProcessAlive(pid, null) || !existsSync(`/proc/${pid}/environ`) || !readFileSync(`/proc/${pid}/environ`, 'utf8').includes(t.dir), `orphan ${pid} still alive`);
-
-    // an orphan never kept working once the next attempt of its task had started
-    const lines = readFileSync(marker, 'utf8').trim().split('\n').map((l) => l.split(' '));
-    const byTask = new Map<string, { kind: string; attempt: number; time: number }[]>();
-    for (const [kind, id, attempt, , time] of lines) {
-      const list = byTask.get(id) ?? [];
-      list.push({ kind, attempt: Number(attempt), time: Number(time) });
-      byTask.set(id, list);
-    }
-    for (const [id, list] of byTask) {
-      for (const end of list.filter((x) => x.kind === 'end')) {
-        const laterStart = list.find((x) => x.kind === 'start' && x.attempt > end.attempt);
-        assert.ok(!laterStart || laterStart.time >= end.time, `task ${id}: attempt ${end.attempt} still ran after attempt ${laterStart?.attempt} started`);
-      }
-    }
+    await assertNothingLeftBehind(reader.store, join(t.dir, 'data'), t.dir, orphanPids, marker);
   } finally {
     await reader.store.close();
     t.cleanup();

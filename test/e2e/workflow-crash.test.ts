@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHive } from '../../src/index.js';
-import { findProcessesWithEnv, isProcessAlive } from '../../src/runtimes/process.js';
 import type { Task } from '../../src/core/types.js';
 import type { WorkflowRun } from '../../src/core/workflow.js';
+import { assertNothingLeftBehind } from '../helpers/crash.js';
 import { HIVE_BIN, ROOT, allEvents, sleep, tempDir, waitFor } from '../helpers/hive.js';
 
 /**
@@ -192,25 +192,7 @@ test('kill -9 of `hive up` in the middle of a workflow run, 3 times: the run res
     assert.ok(lost.length >= 1, 'no attempt of the run was recovered with ORCHESTRATOR_LOST');
     tc.diagnostic(`at the kills: ${atKills.join(', ')}; ${lost.length} attempts recovered; most attempts of a task: ${Math.max(...tasks.map((x) => x.attempts))}`);
 
-    // nothing left behind: no lease, no agent process of this data dir, every orphan dead
-    assert.equal((await reader.store.runningAttempts()).length, 0);
-    assert.deepEqual(findProcessesWithEnv('HIVE_DATA_DIR', dataDir), []);
-    for (const pid of orphanPids) assert.ok(!isProcessAlive(pid, null) || !existsSync(`/proc/${pid}/environ`) || !readFileSync(`/proc/${pid}/environ`, 'utf8').includes(t.dir), `orphan ${pid} still alive`);
-
-    // an orphan never kept working once the next attempt of its task had started
-    const lines = readFileSync(marker, 'utf8').trim().split('\n').map((l) => l.split(' '));
-    const byTask = new Map<string, { kind: string; attempt: number; time: number }[]>();
-    for (const [kind, id, attempt, , time] of lines) {
-      const list = byTask.get(id) ?? [];
-      list.push({ kind, attempt: Number(attempt), time: Number(time) });
-      byTask.set(id, list);
-    }
-    for (const [id, list] of byTask) {
-      for (const end of list.filter((x) => x.kind === 'end')) {
-        const laterStart = list.find((x) => x.kind === 'start' && x.attempt > end.attempt);
-        assert.ok(!laterStart || laterStart.time >= end.time, `task ${id}: attempt ${end.attempt} still ran after attempt ${laterStart?.attempt} started`);
-      }
-    }
+    await assertNothingLeftBehind(reader.store, dataDir, t.dir, orphanPids, marker);
   } finally {
     await reader.close({ drainMs: 0 });
     t.cleanup();
