@@ -4,13 +4,15 @@
  * Run on a quiet machine; compare ratios measured in the same run rather than absolute numbers.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHive, type CreateHiveOptions } from '../src/index.js';
 import type { Orchestrator } from '../src/engine/orchestrator.js';
 import type { AgentSpec } from '../src/core/store.js';
 import type { RuntimeSpec } from '../src/core/types.js';
+import type { SpawnerMode } from '../src/core/runtime.js';
+import { spawner } from '../src/runtimes/spawner/client.js';
 import { bareLoop } from './bare-loop.js';
 import { claimScaling } from './claim-scaling.js';
 import { apiLatency, sseRate } from './api.js';
@@ -109,8 +111,8 @@ async function rawSpawn(n: number, concurrency: number, pipes = false): Promise<
   return n / ((performance.now() - t0) / 1000);
 }
 
-async function commandTrue(n = 2_000, slots = 8): Promise<number> {
-  return withHive({}, async (hive) => {
+async function commandTrue(mode: SpawnerMode, n = 2_000, slots = 8): Promise<number> {
+  return withHive({ spawner: mode }, async (hive) => {
     await hive.registerAgent(spec('true', { kind: 'command', command: ['/bin/true'] }, slots));
     await hive.submit(Array.from({ length: n }, (_, i) => ({ title: `true ${i}` })));
     const t0 = performance.now();
@@ -120,8 +122,19 @@ async function commandTrue(n = 2_000, slots = 8): Promise<number> {
   });
 }
 
-/** Orchestrator RSS while 100 command agents each run `sleep 5`. */
-async function rss100(): Promise<{ rssMb: number; baselineMb: number; running: number }> {
+/** Resident memory of another process (the spawner helper), from /proc. */
+function rssOfMb(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? null : Number(kb) / 1024;
+  } catch {
+    return null;
+  }
+}
+
+/** Orchestrator RSS while 100 command agents each run `sleep 5`, and the spawner helper's. */
+async function rss100(): Promise<{ rssMb: number; baselineMb: number; running: number; spawnerMb: number | null }> {
   return withHive({ killGraceMs: 200 }, async (hive) => {
     for (let i = 0; i < 100; i++) await hive.registerAgent(spec(`sleeper${i}`, { kind: 'command', command: ['sleep', '5'] }, 1));
     global.gc?.();
@@ -132,7 +145,7 @@ async function rss100(): Promise<{ rssMb: number; baselineMb: number; running: n
     while (hive.runningNow().length < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 500));
     const rssMb = process.memoryUsage().rss / 2 ** 20;
-    return { rssMb, baselineMb, running: hive.runningNow().length };
+    return { rssMb, baselineMb, running: hive.runningNow().length, spawnerMb: rssOfMb(spawner.pid) };
   });
 }
 
@@ -144,7 +157,7 @@ async function main(): Promise<void> {
   // first, while the heap is small: later benchmarks leave memory the process does not give back
   if (want('rss')) {
     const r = await rss100();
-    emit({ bench: 'rss_100_process_agents_mb', agents: 100, running_at_measure: r.running, rss_mb: round(r.rssMb), baseline_mb_before_start: round(r.baselineMb), target_mb: 300 });
+    emit({ bench: 'rss_100_process_agents_mb', agents: 100, running_at_measure: r.running, rss_mb: round(r.rssMb), spawner_helper_rss_mb: r.spawnerMb === null ? null : round(r.spawnerMb), baseline_mb_before_start: round(r.baselineMb), target_mb: 300 });
   }
   let noopE2e = 0;
   if (want('noop')) {
@@ -165,17 +178,34 @@ async function main(): Promise<void> {
   }
   if (want('command')) {
     const hiveRates = [];
+    const directRates = [];
     const rawRates = [];
     const pipedRates = [];
     for (let i = 0; i < RUNS; i++) {
       rawRates.push(await rawSpawn(2_000, 8));
       pipedRates.push(await rawSpawn(2_000, 8, true));
-      hiveRates.push(await commandTrue());
+      hiveRates.push(await commandTrue('helper'));
+      directRates.push(await commandTrue('direct'));
     }
     const h = median(hiveRates);
     const r = median(rawRates);
     const p = median(pipedRates);
-    emit({ bench: 'command_true_tasks_per_s', tasks: 2_000, slots: 8, hive_median: round(h), raw_spawn_median: round(r), raw_spawn_piped_median: round(p), ratio: round(h / r, 2), ratio_to_piped: round(h / p, 2), target_ratio: 0.7 });
+    const d = median(directRates);
+    emit({
+      bench: 'command_true_tasks_per_s',
+      tasks: 2_000,
+      slots: 8,
+      hive_median: round(h),
+      raw_spawn_median: round(r),
+      raw_spawn_piped_median: round(p),
+      ratio: round(h / r, 2),
+      ratio_to_piped: round(h / p, 2),
+      target_ratio: 0.7,
+      // the same with engine.spawner: direct (the orchestrator forks the programs itself)
+      direct_spawner_median: round(d),
+      direct_ratio: round(d / r, 2),
+      runs: { helper: hiveRates.map((x) => round(x)), direct: directRates.map((x) => round(x)), raw: rawRates.map((x) => round(x)) },
+    });
   }
   if (want('api')) {
     emit({ bench: 'api_latency_ms', ...(await apiLatency(200, 10)), target_p99_ms: 20 });

@@ -125,7 +125,14 @@ export const configSchema = z
       .strict()
       .default({}),
     engine: z
-      .object({ lease: duration.optional(), poll: duration.optional(), reap_interval: duration.optional(), kill_grace: duration.optional(), drain: duration.optional() })
+      .object({
+        lease: duration.optional(),
+        poll: duration.optional(),
+        reap_interval: duration.optional(),
+        kill_grace: duration.optional(),
+        drain: duration.optional(),
+        spawner: z.enum(['helper', 'direct']).optional(),
+      })
       .strict()
       .default({}),
     hooks: z.array(hookSchema).max(100).default([]),
@@ -224,6 +231,8 @@ export function loadConfig(flags: ConfigOverrides, env: NodeJS.ProcessEnv, cwd =
   };
   const durability = flags.durability || env.HIVE_DURABILITY || c.durability;
   if (durability !== undefined && durability !== 'full' && durability !== 'normal') envIssues.push({ path: flags.durability ? '--durability' : 'HIVE_DURABILITY', message: `expected full or normal, got ${JSON.stringify(durability)}` });
+  const spawner = env.HIVE_SPAWNER || c.engine.spawner;
+  if (spawner !== undefined && spawner !== 'helper' && spawner !== 'direct') envIssues.push({ path: 'HIVE_SPAWNER', message: `expected helper or direct, got ${JSON.stringify(spawner)}` });
   const opts: Options = {
     dataDir: resolve(cwd, flags.data || env.HIVE_DATA || (c.data !== undefined ? resolve(base, c.data) : '.hive')),
     durability: durability as 'full' | 'normal' | undefined,
@@ -232,6 +241,7 @@ export function loadConfig(flags: ConfigOverrides, env: NodeJS.ProcessEnv, cwd =
     reapIntervalMs: envDuration('HIVE_REAP_INTERVAL') ?? c.engine.reap_interval,
     killGraceMs: envDuration('HIVE_KILL_GRACE') ?? c.engine.kill_grace,
     drainMs: envDuration('HIVE_DRAIN') ?? c.engine.drain,
+    spawner: spawner as 'helper' | 'direct' | undefined,
     prices: Object.fromEntries(Object.entries(c.prices).map(([m, p]) => [m, { input: p.input, output: p.output, cacheRead: p.cache_read, cacheWrite: p.cache_write }])),
     taskDefaults: {
       priority: c.defaults.priority,

@@ -1,6 +1,6 @@
 import type { FieldIssue } from './errors.js';
 import type { Priority, RetryPolicy } from './types.js';
-import type { PriceOverrides } from './runtime.js';
+import type { PriceOverrides, SpawnerMode } from './runtime.js';
 
 /**
  * Orchestrator options. Defaults live here and only here; precedence (applied by the CLI's config loader)
@@ -33,6 +33,8 @@ export interface ResolvedOptions {
   outputTailBytes: number;
   /** Model prices over the built-in table (see runtimes/presets/prices.ts). */
   prices: PriceOverrides;
+  /** Who forks process agents' programs: a helper process beside the orchestrator, or the orchestrator itself. */
+  spawner: SpawnerMode;
   taskDefaults: TaskDefaults;
 }
 
@@ -50,6 +52,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   drainMs: 30_000,
   outputTailBytes: 4_096,
   prices: Object.freeze({}),
+  spawner: 'helper',
   taskDefaults: Object.freeze({
     priority: 'medium',
     retry: Object.freeze({ maxAttempts: 3, backoffMs: 1_000, backoffCapMs: 300_000 }),
@@ -71,6 +74,7 @@ export function resolveOptions(opts: Options = {}): ResolvedOptions {
     drainMs: opts.drainMs ?? d.drainMs,
     outputTailBytes: opts.outputTailBytes ?? d.outputTailBytes,
     prices: opts.prices ?? d.prices,
+    spawner: opts.spawner ?? d.spawner,
     taskDefaults: {
       priority: td.priority ?? d.taskDefaults.priority,
       retry: { ...d.taskDefaults.retry, ...(td.retry ?? {}) },

@@ -76,7 +76,14 @@ export interface RuntimeSettings {
   baseEnv: Record<string, string>;
   /** Model prices (USD per million tokens) over the built-in table, for tools that print no cost (hive.yaml `prices`). */
   prices?: PriceOverrides;
+  /**
+   * Who forks the programs of process agents: `helper` (default), a small helper process beside the
+   * orchestrator; `direct`, the orchestrator itself (docs/architecture.md, "The spawner").
+   */
+  spawner?: SpawnerMode;
 }
+
+export type SpawnerMode = 'helper' | 'direct';
 
 /** USD per million tokens for one model; a missing cacheRead/cacheWrite costs as input. */
 export type PriceOverrides = Record<string, { input?: number; output?: number; cacheRead?: number; cacheWrite?: number }>;

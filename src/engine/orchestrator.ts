@@ -70,7 +70,7 @@ export class Orchestrator {
     this.supervisor = new Supervisor(
       this.store,
       deps.runtimes,
-      { killGraceMs: deps.options.killGraceMs, outputTailBytes: deps.options.outputTailBytes, baseEnv: deps.baseEnv, prices: deps.options.prices },
+      { killGraceMs: deps.options.killGraceMs, outputTailBytes: deps.options.outputTailBytes, baseEnv: deps.baseEnv, prices: deps.options.prices, spawner: deps.options.spawner },
       this.clock,
       () => this.scheduler.wake(),
       this.onError,

@@ -10,8 +10,11 @@ const STDIO_CLOSE_GRACE_MS = 200;
 export interface GroupEvents {
   stdout(chunk: Buffer): void;
   stderr(chunk: Buffer): void;
-  /** The program runs; `pid` leads its process group. spawnGroup calls it before it returns. */
-  started?(pid: number): void;
+  /**
+   * The program runs; `pid` leads its process group. spawnGroup calls it before it returns. `pidStart` is the
+   * pid's start time when the launcher read it (a short program may be gone by the time the runtime looks).
+   */
+  started?(pid: number, pidStart?: number | null): void;
   /** The leader exited; some of its output may still be in the pipes. */
   exit(code: number | null, signal: NodeJS.Signals | null): void;
   /** All output was delivered (stdio closed, or the close grace ran out). Called once, after `exit`. */
@@ -83,7 +86,7 @@ export function spawnGroup(argv: readonly string[], opts: GroupOptions, events: 
 }
 
 /**
- * How an attempt's program is started: spawnGroup, or the tmux runtime's launcher (runtimes/tmux), which
- * reports the same events, `started` included, once the program runs inside its tmux pane.
+ * How an attempt's program is started: spawnGroup, the spawner helper (runtimes/spawner, the default for process
+ * agents) or the tmux runtime's launcher (runtimes/tmux). All report the same events, `started` included.
  */
 export type LaunchGroup = (argv: readonly string[], opts: GroupOptions, events: GroupEvents) => void;

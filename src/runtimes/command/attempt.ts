@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../../core/errors.js';
 import type { RunOutcome, RunRequest, RuntimeEvent, RuntimeSettings } from '../../core/runtime.js';
 import { spawnGroup, type LaunchGroup } from '../child.js';
+import { spawner } from '../spawner/client.js';
 import { ensureDir } from '../../fs/dirs.js';
 import { LogFile } from '../log-file.js';
 import { abortOutcome, abortReason, failure } from '../outcomes.js';
@@ -29,7 +30,7 @@ export interface AttemptPlan {
   env: Record<string, string>;
   settings: RuntimeSettings;
   watch: WatchdogLimits;
-  /** How the program is started: spawnGroup by default; the tmux launcher for `tmux: true` agents. */
+  /** How the program is started: by settings.spawner by default; the tmux launcher for `tmux: true` agents. */
   launch?: LaunchGroup;
   /** The attempt's output reader: it reports the program's final result, and work resumed after one. */
   output(emit: (e: RuntimeEvent) => void, signals: OutputSignals): AttemptOutput;
@@ -82,7 +83,7 @@ class ProcessAttempt {
       this.settle(failure('SPAWN_FAILED', `cannot create the workdir ${req.workdir}: ${(err as Error).message}`));
       return;
     }
-    (plan.launch ?? spawnGroup)(
+    (plan.launch ?? (plan.settings.spawner === 'direct' ? spawnGroup : spawner.launch))(
       plan.argv,
       { cwd: req.workdir, env: { ...plan.env, ...req.env }, stdin: false },
       {
@@ -96,7 +97,7 @@ class ProcessAttempt {
           this.log?.write(chunk);
           this.output.stderr(chunk);
         },
-        started: (pid) => this.onStarted(pid),
+        started: (pid, pidStart) => this.onStarted(pid, pidStart),
         exit: (code, signal) => this.onExit(code, signal),
         closed: () => this.onClosed(),
         failed: (message) => this.settle(failure('SPAWN_FAILED', message)),
@@ -104,9 +105,9 @@ class ProcessAttempt {
     );
   }
 
-  private onStarted(pid: number): void {
+  private onStarted(pid: number, pidStart: number | null | undefined): void {
     this.pid = pid;
-    this.emit({ type: 'started', pid, pidStart: readPidStart(pid) });
+    this.emit({ type: 'started', pid, pidStart: pidStart === undefined ? readPidStart(pid) : pidStart });
     if (this.req.timeoutMs > 0) this.timer = setTimeout(() => this.onTimeout(), this.req.timeoutMs);
     this.watchIdle();
     // a launcher that starts the program asynchronously (tmux) may report it after an abort

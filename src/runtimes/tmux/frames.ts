@@ -20,38 +20,4 @@ export const FRAME = {
 
 export type FrameType = (typeof FRAME)[keyof typeof FRAME];
 
-export interface Frame {
-  type: number;
-  payload: Buffer;
-}
-
-const HEADER = 5;
-
-export function encodeFrame(type: FrameType, payload: Buffer | string): Buffer {
-  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-  const frame = Buffer.allocUnsafe(HEADER + body.length);
-  frame[0] = type;
-  frame.writeUInt32BE(body.length, 1);
-  body.copy(frame, HEADER);
-  return frame;
-}
-
-/** Turns the bytes of the frame file, read in pieces of any size, back into frames. */
-export class FrameDecoder {
-  private buf: Buffer = Buffer.alloc(0);
-
-  push(chunk: Buffer): Frame[] {
-    this.buf = Buffer.concat([this.buf, chunk]); // a copy: the caller may reuse `chunk`
-    const frames: Frame[] = [];
-    let at = 0;
-    while (this.buf.length - at >= HEADER) {
-      const len = this.buf.readUInt32BE(at + 1);
-      if (this.buf.length - at - HEADER < len) break;
-      frames.push({ type: this.buf[at], payload: this.buf.subarray(at + HEADER, at + HEADER + len) });
-      at += HEADER + len;
-    }
-    // copy the partial rest: the frames handed out keep views into the old buffer
-    this.buf = at === 0 ? this.buf : Buffer.from(this.buf.subarray(at));
-    return frames;
-  }
-}
+export { encodeFrame, FrameDecoder, type Frame } from '../frames.js';
