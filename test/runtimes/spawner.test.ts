@@ -195,6 +195,36 @@ describe('engine.spawner', () => {
     });
   }
 
+  it('a task whose program was running when the helper died fails that attempt, saying why, and its retry completes', async () => {
+    const t = await testHive({ taskDefaults: { retry: { backoffMs: 0 } } });
+    try {
+      const marker = join(t.dir, 'first');
+      // the first attempt sleeps (and is running when the helper is killed); the second finishes at once
+      const script = `if [ "$HIVE_ATTEMPT" = 1 ]; then touch ${marker}; sleep 30; fi; echo '{"attempt":'$HIVE_ATTEMPT'}'`;
+      await t.hive.registerAgent(agentSpec('sh', [], { kind: 'command', command: ['/bin/sh', '-c', script] }));
+      const { id } = await t.hive.enqueue({ title: 'survives its spawner', maxAttempts: 2 });
+      await t.hive.start();
+      for (let i = 0; i < 500; i++) {
+        try {
+          readFileSync(marker);
+          break;
+        } catch {
+          await sleep(10);
+        }
+      }
+      process.kill(spawner.pid!, 'SIGKILL');
+      await waitFinal(t.hive, [id]);
+      const task = await t.hive.getTask(id);
+      assert.equal(task.status, 'completed', task.error ?? '');
+      assert.deepEqual(task.result, { attempt: 2 });
+      const [first] = await t.hive.attempts(id);
+      assert.equal(first.errorCode, 'TASK_FAILED');
+      assert.match(first.error ?? '', /killed by SIGKILL: hive: the spawner process was killed by SIGKILL/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('is set by hive.yaml engine.spawner and HIVE_SPAWNER; a bad value is CONFIG_INVALID naming the key', () => {
     const t = tempDir();
     try {
