@@ -243,6 +243,25 @@ describe('engine.spawner', () => {
       t.cleanup();
     }
   });
+  it("a Ctrl-C for the orchestrator's process group does not reach the helper nor the programs it runs", async () => {
+    const client = fileURLToPath(new URL('../../src/runtimes/spawner/client.js', import.meta.url));
+    // the orchestrator stand-in ignores SIGINT (hive up drains on it) and reports how its program ended
+    const script = `import { spawner } from ${JSON.stringify(client)};
+      process.on('SIGINT', () => console.log('sigint'));
+      let out = '';
+      spawner.launch(['/bin/sh', '-c', 'sleep 1; echo finished'], { cwd: '/tmp', env: { PATH: process.env.PATH }, stdin: false },
+        { started: () => console.log('started'), stdout: (c) => (out += c), stderr: (c) => (out += c), exit: (code, signal) => console.log(JSON.stringify({ code, signal, out })), failed(m) { console.log(m); }, closed() {} });`;
+    const child = spawn(NODE, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    for (let i = 0; i < 500 && !out.includes('started'); i++) await sleep(10);
+    process.kill(-child.pid!, 'SIGINT'); // what the terminal does on Ctrl-C: the whole foreground group
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0);
+    const lines = out.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 2), ['started', 'sigint']);
+    assert.deepEqual(JSON.parse(lines[2]), { code: 0, signal: null, out: 'finished\n' });
+  });
 });
 
 function runNode(script: string, timeoutMs: number): Promise<{ code: number | null; out: string }> {

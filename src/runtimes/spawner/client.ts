@@ -50,7 +50,9 @@ export class Spawner {
   private helper(): ChildProcess {
     if (this.child !== null) return this.child;
     // Only PATH: the helper needs nothing else, and every program gets its environment from its request.
-    const child = spawn(process.execPath, [HELPER], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '' } });
+    // Detached (its own session): a Ctrl-C or hangup meant for the orchestrator's process group must not
+    // kill the helper, and with it the programs a graceful stop is draining.
+    const child = spawn(process.execPath, [HELPER], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '' }, detached: true });
     this.child = child;
     const decoder = new FrameDecoder();
     child.stdout!.on('data', (chunk: Buffer) => {
