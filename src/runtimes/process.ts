@@ -149,10 +149,10 @@ export async function terminateGroup(pid: number, graceMs: number): Promise<void
 }
 
 /**
- * Pids of processes (other than this one) whose environment holds exactly NAME=VALUE: agent processes left by
- * a crashed orchestrator carry such a marker. Processes whose environ cannot be read (other users) are skipped.
+ * Pids of processes (other than this one) whose environment holds exactly NAME=VALUE (and every `also` entry,
+ * `NAME=VALUE` each): agent processes left by a crashed orchestrator carry such a marker. Processes whose environ cannot be read (other users) are skipped.
  */
-export function findProcessesWithEnv(name: string, value: string): number[] {
+export function findProcessesWithEnv(name: string, value: string, also: readonly string[] = []): number[] {
   const needle = `${name}=${value}`;
   let entries: string[];
   try {
@@ -172,7 +172,8 @@ export function findProcessesWithEnv(name: string, value: string): number[] {
     } catch {
       continue;
     }
-    if (environ.split('\0').includes(needle)) found.push(pid);
+    const vars = environ.split('\0');
+    if (vars.includes(needle) && also.every((v) => vars.includes(v))) found.push(pid);
   }
   return found.sort((a, b) => a - b);
 }

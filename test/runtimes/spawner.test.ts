@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/cli/config.js';
 import { spawnGroup, type GroupEvents } from '../../src/runtimes/child.js';
 import { createCommandRuntime } from '../../src/runtimes/command/index.js';
-import { isProcessAlive, killProcessGroup, readPidStart } from '../../src/runtimes/process.js';
+import { findProcessesWithEnv, isProcessAlive, killProcessGroup, readPidStart } from '../../src/runtimes/process.js';
 import { spawner, Spawner } from '../../src/runtimes/spawner/client.js';
 import { fixture, NODE, runRuntimeSuite } from '../contract/runtime.suite.js';
 import { agentSpec, tempDir, testHive, waitFinal } from '../helpers/hive.js';
@@ -144,6 +144,53 @@ describe('spawner helper', () => {
     assert.notEqual(s.pid, helper);
   });
 
+  it('when the helper dies while forking, also kills the programs it had not reported yet', async () => {
+    const s = new Spawner();
+    const marker = `/tmp/hive-spawner-test-${process.pid}-${Date.now()}`;
+    const env = (i: number): Record<string, string> => ({ PATH: OPTS.env.PATH, HIVE_DATA_DIR: marker, HIVE_TASK_ID: String(i), HIVE_ATTEMPT: '1' });
+    try {
+      const runs = Array.from({ length: 40 }, (_, i) => collect((e) => s.launch(['sleep', '30'], { ...OPTS, env: env(i) }, e)));
+      // kill it as soon as the first program exists: it forks the rest in the same turn, reporting none yet
+      for (let i = 0; i < 1000 && findProcessesWithEnv('HIVE_DATA_DIR', marker).length === 0; i++) await sleep(1);
+      process.kill(s.pid!, 'SIGKILL');
+      const ended = await Promise.all(runs);
+      assert.ok(ended.some((r) => r.failed !== null), 'some launches were not reported started');
+      for (const r of ended) {
+        if (r.failed === null) assert.deepEqual(r.exit, { code: null, signal: 'SIGKILL' });
+        else assert.match(r.failed, /the spawner process was killed by SIGKILL before the program was reported started/);
+      }
+      await sleep(200);
+      assert.deepEqual(findProcessesWithEnv('HIVE_DATA_DIR', marker), [], 'a program outlived its helper unwatched');
+    } finally {
+      for (const pid of findProcessesWithEnv('HIVE_DATA_DIR', marker)) killProcessGroup(pid, 'SIGKILL');
+    }
+  });
+
+  it('stops reading its programs while the orchestrator does not read it, so its memory stays bounded', async () => {
+    const s = new Spawner();
+    await collect((e) => s.launch(['/bin/true'], OPTS, e)); // the helper runs
+    const before = vmRssMb(s.pid!);
+    let during = 0;
+    let first = true;
+    // 64 MiB as fast as it can; this process stops reading for 1.5 s at the first chunk
+    const run = await collect((e) =>
+      s.launch([NODE, '-e', 'const b = Buffer.alloc(1 << 20, 97); let n = 64; const w = () => { while (n > 0) { n--; if (!process.stdout.write(b)) return process.stdout.once("drain", w); } }; w();'], OPTS, {
+        ...e,
+        stdout: (c) => {
+          if (first) {
+            first = false;
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_500);
+            during = vmRssMb(s.pid!);
+          }
+          e.stdout(c);
+        },
+      }),
+    );
+    assert.deepEqual(run.exit, { code: 0, signal: null });
+    assert.equal(run.stdout.length, 64 << 20);
+    assert.ok(during - before < 24, `the helper grew by ${Math.round(during - before)} MB while not read`);
+  });
+
   it('does not keep its process alive when idle, and exits when that process dies, leaving its programs to crash recovery', async () => {
     const client = fileURLToPath(new URL('../../src/runtimes/spawner/client.js', import.meta.url));
     // 1) a script that runs one program and then has nothing to do must end by itself
@@ -263,6 +310,10 @@ describe('engine.spawner', () => {
     assert.deepEqual(JSON.parse(lines[2]), { code: 0, signal: null, out: 'finished\n' });
   });
 });
+
+function vmRssMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
 
 function runNode(script: string, timeoutMs: number): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {

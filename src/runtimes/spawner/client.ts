@@ -2,16 +2,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { spawnGroup, type GroupEvents, type GroupOptions } from '../child.js';
 import { FrameDecoder } from '../frames.js';
-import { killProcessGroup } from '../process.js';
+import { findProcessesWithEnv, killProcessGroup } from '../process.js';
 import { decodeWire, encodeWire, WIRE, type SpawnRequest } from './wire.js';
 
 const HELPER = fileURLToPath(new URL('./main.js', import.meta.url));
 
 interface Launch {
   events: GroupEvents;
+  /** What identifies the program among all processes if the helper dies before reporting its pid. */
+  marks: string[];
   pid: number | null;
   exited: boolean;
 }
+
+/** The attempt's variables (engine/scheduler.ts) that together name one program of one Hive process. */
+const MARK_VARS = ['HIVE_DATA_DIR', 'HIVE_TASK_ID', 'HIVE_ATTEMPT'];
 
 /**
  * The orchestrator's side of the spawner helper (main.ts): a LaunchGroup that has the helper start the
@@ -20,7 +25,9 @@ interface Launch {
  * it does not keep the event loop alive while nothing runs.
  *
  * If the helper dies while programs run (killed by someone), their process groups are killed and their
- * attempts end as killed by SIGKILL, with a stderr line saying why; the next launch starts a new helper.
+ * attempts end as killed by SIGKILL, with a stderr line saying why; the next launch starts a new helper. A
+ * program it forked but had not yet reported is found by its attempt's variables (HIVE_DATA_DIR,
+ * HIVE_TASK_ID, HIVE_ATTEMPT) and killed too; its launch fails.
  */
 export class Spawner {
   private child: ChildProcess | null = null;
@@ -41,7 +48,8 @@ export class Spawner {
     const child = this.helper();
     const id = this.nextId;
     this.nextId = this.nextId >= 0xffff_fffe ? 1 : this.nextId + 1;
-    this.launches.set(id, { events, pid: null, exited: false });
+    const marks = MARK_VARS.filter((k) => opts.env[k] !== undefined).map((k) => `${k}=${opts.env[k]}`);
+    this.launches.set(id, { events, marks, pid: null, exited: false });
     if (this.launches.size === 1) this.ref(true);
     const req: SpawnRequest = { argv: [...argv], cwd: opts.cwd, env: opts.env };
     child.stdin!.write(encodeWire(WIRE.spawn, id, JSON.stringify(req)));
@@ -58,9 +66,10 @@ export class Spawner {
     child.stdout!.on('data', (chunk: Buffer) => {
       for (const f of decoder.push(chunk)) this.onFrame(f.type, f.payload);
     });
-    child.stdin!.on('error', () => {}); // the helper died: its 'exit' settles the launches
-    child.on('error', (err) => this.onGone(`could not be started: ${err.message}`));
-    child.on('exit', (code, signal) => this.onGone(signal === null ? `exited with code ${code}` : `was killed by ${signal}`));
+    child.stdin!.on('error', () => {}); // the helper died: its 'close' settles the launches
+    child.on('error', (err) => this.onGone(child, `could not be started: ${err.message}`));
+    // 'close', not 'exit': every frame it wrote has been read by then
+    child.on('close', (code, signal) => this.onGone(child, signal === null ? `exited with code ${code}` : `was killed by ${signal}`));
     return child;
   }
 
@@ -109,23 +118,46 @@ export class Spawner {
     }
   }
 
-  private onGone(how: string): void {
-    if (this.child === null) return;
+  private onGone(child: ChildProcess, how: string): void {
+    if (this.child !== child) return; // a helper already replaced (or this one already settled)
     this.child = null;
     const launches = [...this.launches.values()];
     this.launches.clear();
     for (const l of launches) {
       if (l.pid === null) {
-        l.events.failed(`the spawner process ${how} before the program started`);
+        // it may have forked the program and died before saying so
+        const killed = l.marks.length === MARK_VARS.length ? killUnreported(l.marks) : 0;
+        l.events.failed(`the spawner process ${how} before the program was reported started${killed ? '; the program was found and killed' : ''}`);
         continue;
       }
-      // its exit status is lost with the helper: make sure nothing of it goes on running unwatched
-      if (!l.exited) killProcessGroup(l.pid, 'SIGKILL');
-      l.events.stderr(Buffer.from(`hive: the spawner process ${how}; the program's process group was killed\n`));
-      if (!l.exited) l.events.exit(null, 'SIGKILL');
+      if (l.exited) {
+        l.events.stderr(Buffer.from(`hive: the spawner process ${how} before the program's output was complete\n`));
+      } else {
+        // its exit status is lost with the helper: make sure nothing of it goes on running unwatched
+        killProcessGroup(l.pid, 'SIGKILL');
+        l.events.stderr(Buffer.from(`hive: the spawner process ${how}; the program's process group was killed\n`));
+        l.events.exit(null, 'SIGKILL');
+      }
       l.events.closed();
     }
   }
+}
+
+/** SIGKILLs the processes (and the groups they lead) whose environment holds every mark; returns how many. */
+function killUnreported(marks: string[]): number {
+  const [first, ...rest] = marks;
+  const eq = first.indexOf('=');
+  const found = findProcessesWithEnv(first.slice(0, eq), first.slice(eq + 1), rest);
+  for (const pid of found) {
+    if (!killProcessGroup(pid, 'SIGKILL')) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
+  return found.length;
 }
 
 /** The one spawner of this process. */

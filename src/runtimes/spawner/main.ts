@@ -8,21 +8,29 @@
  *
  * It runs each program exactly as spawnGroup does in the orchestrator (own process group, stdin /dev/null, the
  * given environment, same error messages). It never signals a program: the orchestrator kills by process
- * group itself. Its stdout is a pipe, written synchronously (Node does so on Linux): when the orchestrator
- * falls behind, the helper blocks, stops reading its programs' pipes, and they block in turn; nothing grows
- * without bound. When its stdin ends (the orchestrator exited or died) it exits at once and leaves the
- * programs running, as a dead orchestrator would: crash recovery finds and kills them by their marker.
+ * group itself. When more than HIGH_WATER bytes wait to go to the orchestrator (it fell behind), the helper
+ * stops reading its programs' pipes until they have drained, so the programs block as they would on a direct
+ * pipe and nothing grows without bound. When its stdin ends (the orchestrator exited or died) it exits at
+ * once and leaves the programs running, as a dead orchestrator would: crash recovery finds and kills them by
+ * their marker.
  */
+import type { Readable } from 'node:stream';
 import { spawnGroup } from '../child.js';
 import { FrameDecoder } from '../frames.js';
 import { readPidStart } from '../process.js';
 import { decodeWire, encodeWire, WIRE, type SpawnRequest } from './wire.js';
 
+const HIGH_WATER = 1 << 20;
+
 const out = process.stdout;
+/** The programs' stdout and stderr, paused together while `out` is over HIGH_WATER. */
+const pipes = new Set<Readable>();
+let paused = false;
 let corked = false;
+
 function send(type: number, id: number, body?: Buffer | string): void {
   if (!corked) {
-    // one write per event-loop turn for all the frames of that turn
+    // the frames of one callback (a chunk, an exit and a close) go out in one write
     corked = true;
     out.cork();
     process.nextTick(() => {
@@ -31,10 +39,18 @@ function send(type: number, id: number, body?: Buffer | string): void {
     });
   }
   out.write(encodeWire(type, id, body));
+  if (!paused && out.writableLength > HIGH_WATER) {
+    paused = true;
+    for (const p of pipes) p.pause();
+    out.once('drain', () => {
+      paused = false;
+      for (const p of pipes) p.resume();
+    });
+  }
 }
 
 function start(id: number, req: SpawnRequest): void {
-  spawnGroup(
+  const child = spawnGroup(
     req.argv,
     { cwd: req.cwd, env: req.env, stdin: false },
     {
@@ -42,10 +58,19 @@ function start(id: number, req: SpawnRequest): void {
       stdout: (chunk) => send(WIRE.stdout, id, chunk),
       stderr: (chunk) => send(WIRE.stderr, id, chunk),
       exit: (code, signal) => send(WIRE.exit, id, JSON.stringify({ code, signal })),
-      closed: () => send(WIRE.closed, id),
+      closed: () => {
+        if (child) for (const p of [child.stdout, child.stderr]) if (p) pipes.delete(p);
+        send(WIRE.closed, id);
+      },
       failed: (message) => send(WIRE.failed, id, message),
     },
   );
+  if (child === null) return;
+  for (const p of [child.stdout, child.stderr]) {
+    if (p === null) continue;
+    pipes.add(p);
+    if (paused) p.pause();
+  }
 }
 
 const decoder = new FrameDecoder();

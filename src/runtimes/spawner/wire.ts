@@ -1,9 +1,8 @@
-import { encodeFrame } from '../frames.js';
-
 /**
- * The spawner's wire (docs/architecture.md, "The spawner"): frames (runtimes/frames.ts) on the helper's
- * stdin and stdout. Every payload starts with the launch id (4 bytes, big-endian), so the output of many
- * programs shares one pipe.
+ * The spawner's wire (docs/architecture.md, "The spawner"): frames (runtimes/frames.ts: a type byte, a
+ * 4-byte big-endian length, the payload) on the helper's stdin and stdout. Every payload starts with the
+ * launch id (4 bytes, big-endian), so the output of many programs shares one pipe. The output codes are the
+ * tmux pane program's (tmux/frames.ts), with `exit` and `closed` apart.
  */
 export const WIRE = {
   /** Runtime → helper: start a program; body: JSON SpawnRequest. */
@@ -28,12 +27,18 @@ export interface SpawnRequest {
   env: Record<string, string>;
 }
 
+const HEADER = 9;
+
+/** One frame whose payload is the launch id and then `body`, built with a single copy of the body. */
 export function encodeWire(type: number, id: number, body: Buffer | string = ''): Buffer {
-  const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const payload = Buffer.allocUnsafe(4 + data.length);
-  payload.writeUInt32BE(id, 0);
-  data.copy(payload, 4);
-  return encodeFrame(type, payload);
+  const len = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  const frame = Buffer.allocUnsafe(HEADER + len);
+  frame[0] = type;
+  frame.writeUInt32BE(4 + len, 1);
+  frame.writeUInt32BE(id, 5);
+  if (typeof body === 'string') frame.write(body, HEADER, 'utf8');
+  else body.copy(frame, HEADER);
+  return frame;
 }
 
 /** The launch id and the body of a frame's payload. */
