@@ -150,7 +150,8 @@ export async function terminateGroup(pid: number, graceMs: number): Promise<void
 
 /**
  * Pids of processes (other than this one) whose environment holds exactly NAME=VALUE (and every `also` entry,
- * `NAME=VALUE` each): agent processes left by a crashed orchestrator carry such a marker. Processes whose environ cannot be read (other users) are skipped.
+ * `NAME=VALUE` each): agent processes left by a crashed orchestrator carry such a marker. Processes whose
+ * environ cannot be read (other users) are skipped.
  */
 export function findProcessesWithEnv(name: string, value: string, also: readonly string[] = []): number[] {
   const needle = `${name}=${value}`;
