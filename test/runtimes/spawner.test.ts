@@ -71,6 +71,9 @@ function collect(launch: (events: GroupEvents) => void, onStarted?: (pid: number
   });
 }
 
+/** The spawner module, for scripts run as separate processes (standing in for an orchestrator). */
+const CLIENT = fileURLToPath(new URL('../../src/runtimes/spawner/client.js', import.meta.url));
+
 const OPTS = { cwd: '/tmp', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdin: false };
 
 /** Every byte value, a megabyte without newlines, and stderr between: what a program may print. */
@@ -192,9 +195,8 @@ describe('spawner helper', () => {
   });
 
   it('does not keep its process alive when idle, and exits when that process dies, leaving its programs to crash recovery', async () => {
-    const client = fileURLToPath(new URL('../../src/runtimes/spawner/client.js', import.meta.url));
     // 1) a script that runs one program and then has nothing to do must end by itself
-    const script1 = `import { spawner } from ${JSON.stringify(client)};
+    const script1 = `import { spawner } from ${JSON.stringify(CLIENT)};
       spawner.launch(['/bin/sh', '-c', 'echo hi'], { cwd: '/tmp', env: { PATH: process.env.PATH }, stdin: false },
         { stdout: (c) => process.stdout.write(c), stderr() {}, exit() {}, failed(m) { console.log(m); }, closed() { console.log('closed'); } });`;
     const ended = await runNode(script1, 10_000);
@@ -202,7 +204,7 @@ describe('spawner helper', () => {
     assert.equal(ended.out, 'hi\nclosed\n');
 
     // 2) SIGKILL of the process using the helper: the helper exits, the program keeps running (as after a crash)
-    const script2 = `import { spawner } from ${JSON.stringify(client)};
+    const script2 = `import { spawner } from ${JSON.stringify(CLIENT)};
       spawner.launch(['sleep', '30'], { cwd: '/tmp', env: { PATH: process.env.PATH }, stdin: false },
         { started: (pid) => console.log(JSON.stringify({ program: pid, helper: spawner.pid })), stdout() {}, stderr() {}, exit() {}, failed() {}, closed() {} });`;
     const child = spawn(NODE, ['--input-type=module', '-e', script2], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -291,9 +293,8 @@ describe('engine.spawner', () => {
     }
   });
   it("a Ctrl-C for the orchestrator's process group does not reach the helper nor the programs it runs", async () => {
-    const client = fileURLToPath(new URL('../../src/runtimes/spawner/client.js', import.meta.url));
     // the orchestrator stand-in ignores SIGINT (hive up drains on it) and reports how its program ended
-    const script = `import { spawner } from ${JSON.stringify(client)};
+    const script = `import { spawner } from ${JSON.stringify(CLIENT)};
       process.on('SIGINT', () => console.log('sigint'));
       let out = '';
       spawner.launch(['/bin/sh', '-c', 'sleep 1; echo finished'], { cwd: '/tmp', env: { PATH: process.env.PATH }, stdin: false },

@@ -9,8 +9,8 @@ const HELPER = fileURLToPath(new URL('./main.js', import.meta.url));
 
 interface Launch {
   events: GroupEvents;
-  /** What identifies the program among all processes if the helper dies before reporting its pid. */
-  marks: string[];
+  /** The program's environment: its attempt's variables find it if the helper dies before reporting its pid. */
+  env: Record<string, string>;
   pid: number | null;
   exited: boolean;
 }
@@ -48,10 +48,9 @@ export class Spawner {
     const child = this.helper();
     const id = this.nextId;
     this.nextId = this.nextId >= 0xffff_fffe ? 1 : this.nextId + 1;
-    const marks = MARK_VARS.filter((k) => opts.env[k] !== undefined).map((k) => `${k}=${opts.env[k]}`);
-    this.launches.set(id, { events, marks, pid: null, exited: false });
+    this.launches.set(id, { events, env: opts.env, pid: null, exited: false });
     if (this.launches.size === 1) this.ref(true);
-    const req: SpawnRequest = { argv: [...argv], cwd: opts.cwd, env: opts.env };
+    const req: SpawnRequest = { argv, cwd: opts.cwd, env: opts.env };
     child.stdin!.write(encodeWire(WIRE.spawn, id, JSON.stringify(req)));
   };
 
@@ -126,7 +125,7 @@ export class Spawner {
     for (const l of launches) {
       if (l.pid === null) {
         // it may have forked the program and died before saying so
-        const killed = l.marks.length === MARK_VARS.length ? killUnreported(l.marks) : 0;
+        const killed = killUnreported(l.env);
         l.events.failed(`the spawner process ${how} before the program was reported started${killed ? '; the program was found and killed' : ''}`);
         continue;
       }
@@ -143,11 +142,14 @@ export class Spawner {
   }
 }
 
-/** SIGKILLs the processes (and the groups they lead) whose environment holds every mark; returns how many. */
-function killUnreported(marks: string[]): number {
-  const [first, ...rest] = marks;
-  const eq = first.indexOf('=');
-  const found = findProcessesWithEnv(first.slice(0, eq), first.slice(eq + 1), rest);
+/**
+ * SIGKILLs the processes (and the groups they lead) whose environment holds all of `env`'s MARK_VARS; returns
+ * how many. A program without all of them (not an attempt's) cannot be told apart: nothing is killed.
+ */
+function killUnreported(env: Record<string, string>): number {
+  if (MARK_VARS.some((k) => env[k] === undefined)) return 0;
+  const [first, ...rest] = MARK_VARS;
+  const found = findProcessesWithEnv(first, env[first], rest.map((k) => `${k}=${env[k]}`));
   for (const pid of found) {
     if (!killProcessGroup(pid, 'SIGKILL')) {
       try {

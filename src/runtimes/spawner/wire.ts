@@ -22,7 +22,7 @@ export const WIRE = {
 } as const;
 
 export interface SpawnRequest {
-  argv: string[];
+  argv: readonly string[];
   cwd: string;
   env: Record<string, string>;
 }
